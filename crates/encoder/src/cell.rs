@@ -1,0 +1,208 @@
+//! Recurrent cells with fused gates: one input projection for all gates (and all time steps),
+//! one hidden projection per step.
+//!
+//! Burn's own `Gru`/`Lstm` keep one pair of `Linear`s per gate, so a step costs six or eight
+//! small matrix products; here it costs one (`W_h h`), and the input side (`W_x x`) is done for
+//! every time step at once before the loop ([`RecurrentCell::project_inputs`]).
+
+use burn::nn::{Linear, LinearConfig};
+use burn::prelude::*;
+use burn::tensor::activation::sigmoid;
+
+/// Which recurrent cell: GRU (Cho et al. 2014) or LSTM (Hochreiter & Schmidhuber 1997).
+#[derive(Config, Debug, Copy, PartialEq, Eq)]
+pub enum CellKind {
+    /// Gated recurrent unit: state `h`.
+    Gru,
+    /// Long short-term memory: state `(h, c)`.
+    Lstm,
+}
+
+impl CellKind {
+    /// The names accepted on command lines: `gru`, `lstm`.
+    pub const NAMES: [&'static str; 2] = ["gru", "lstm"];
+
+    /// The cell's short name: `gru` or `lstm`.
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+
+    /// Number of gate blocks in the fused projections: 3 (GRU: r, z, n) or 4 (LSTM: i, f, g, o).
+    pub fn gates(self) -> usize {
+        match self {
+            CellKind::Gru => 3,
+            CellKind::Lstm => 4,
+        }
+    }
+}
+
+/// The state a cell carries between steps.
+#[derive(Debug, Clone)]
+pub struct CellState {
+    /// `h`: `[batch, hidden]`, the output of the step.
+    pub hidden: Tensor<2>,
+    /// `c`: `[batch, hidden]`, the LSTM's memory cell; `None` for a GRU.
+    pub cell: Option<Tensor<2>>,
+}
+
+impl CellState {
+    /// The all-zero state of `kind` for `batch` rows.
+    pub fn zeros(kind: CellKind, batch: usize, hidden: usize, device: &Device) -> Self {
+        Self {
+            hidden: Tensor::zeros([batch, hidden], device),
+            cell: (kind == CellKind::Lstm).then(|| Tensor::zeros([batch, hidden], device)),
+        }
+    }
+
+    /// Where `keep` (`[batch, hidden]`, `true` = keep the old row) is set, the rows of `old`;
+    /// elsewhere the rows of `self`. How padded steps leave a state untouched.
+    pub fn keep_where(self, keep: &Tensor<2, Bool>, old: CellState) -> Self {
+        Self {
+            hidden: self.hidden.mask_where(keep.clone(), old.hidden),
+            cell: match (self.cell, old.cell) {
+                (Some(new), Some(old)) => Some(new.mask_where(keep.clone(), old)),
+                (new, _) => new,
+            },
+        }
+    }
+
+    /// The rows `indices` of the state (repeats allowed), e.g. to follow beam reordering.
+    pub fn select(self, indices: Tensor<1, Int>) -> Self {
+        Self {
+            hidden: self.hidden.select(0, indices.clone()),
+            cell: self.cell.map(|c| c.select(0, indices)),
+        }
+    }
+}
+
+/// Configuration of a [`RecurrentCell`].
+#[derive(Config, Debug)]
+pub struct RecurrentCellConfig {
+    /// Size of an input vector `x_t`.
+    pub input_size: usize,
+    /// Size of the state `h`.
+    pub hidden_size: usize,
+    /// GRU or LSTM. Default: `CellKind::Gru`.
+    #[config(default = "CellKind::Gru")]
+    pub kind: CellKind,
+}
+
+impl RecurrentCellConfig {
+    /// Builds the cell with parameters on `device` (uniform in `±1/√hidden`, as PyTorch does).
+    pub fn init(&self, device: &Device) -> RecurrentCell {
+        let gates = self.kind.gates() * self.hidden_size;
+        let bound = 1.0 / (self.hidden_size as f64).sqrt();
+        let init = burn::nn::Initializer::Uniform {
+            min: -bound,
+            max: bound,
+        };
+        let input = LinearConfig::new(self.input_size, gates)
+            .with_initializer(init.clone())
+            .init(device);
+        let hidden = LinearConfig::new(self.hidden_size, gates)
+            .with_initializer(init)
+            .init(device);
+        let fused = FusedGates { input, hidden };
+        match self.kind {
+            CellKind::Gru => RecurrentCell::Gru(fused),
+            CellKind::Lstm => RecurrentCell::Lstm(fused),
+        }
+    }
+}
+
+/// The two fused projections of a cell: `W_x x + b_x` and `W_h h + b_h`, every gate side by side.
+#[derive(Module, Debug)]
+pub struct FusedGates {
+    /// `input_size → gates · hidden`.
+    pub input: Linear,
+    /// `hidden → gates · hidden`.
+    pub hidden: Linear,
+}
+
+/// A GRU or LSTM cell with fused gates.
+#[derive(Module, Debug)]
+pub enum RecurrentCell {
+    /// GRU, gate blocks ordered `[r, z, n]` as in PyTorch.
+    Gru(FusedGates),
+    /// LSTM, gate blocks ordered `[i, f, g, o]` as in PyTorch.
+    Lstm(FusedGates),
+}
+
+impl RecurrentCell {
+    fn gates(&self) -> &FusedGates {
+        match self {
+            RecurrentCell::Gru(g) | RecurrentCell::Lstm(g) => g,
+        }
+    }
+
+    /// GRU or LSTM.
+    pub fn kind(&self) -> CellKind {
+        match self {
+            RecurrentCell::Gru(_) => CellKind::Gru,
+            RecurrentCell::Lstm(_) => CellKind::Lstm,
+        }
+    }
+
+    /// Size of the state `h`.
+    pub fn hidden_size(&self) -> usize {
+        self.gates().hidden.weight.dims()[0]
+    }
+
+    /// Size of an input `x_t`.
+    pub fn input_size(&self) -> usize {
+        self.gates().input.weight.dims()[0]
+    }
+
+    /// The zero state for `batch` rows.
+    pub fn zero_state(&self, batch: usize, device: &Device) -> CellState {
+        CellState::zeros(self.kind(), batch, self.hidden_size(), device)
+    }
+
+    /// The input half of every gate, `W_x x_t + b_x`, for any number of leading axes:
+    /// `[..., input_size]` → `[..., gates · hidden]`. Done once for a whole sequence.
+    pub fn project_inputs<const D: usize>(&self, inputs: Tensor<D>) -> Tensor<D> {
+        self.gates().input.forward(inputs)
+    }
+
+    /// One step from an input already projected by [`RecurrentCell::project_inputs`].
+    ///
+    /// GRU (gates `[r, z, n]`, `x̂ = W_x x + b_x`, `ĥ = W_h h + b_h`):
+    ///
+    /// ```text
+    /// r = σ(x̂_r + ĥ_r)    z = σ(x̂_z + ĥ_z)    n = tanh(x̂_n + r ⊙ ĥ_n)
+    /// h' = (1 − z) ⊙ n + z ⊙ h
+    /// ```
+    ///
+    /// LSTM (gates `[i, f, g, o]`): `c' = σ(f) ⊙ c + σ(i) ⊙ tanh(g)`, `h' = σ(o) ⊙ tanh(c')`.
+    ///
+    /// - `projected`: `[batch, gates · hidden]`; `state`: `[batch, hidden]` each.
+    pub fn step(&self, projected: Tensor<2>, state: CellState) -> CellState {
+        let hidden_size = self.hidden_size();
+        let from_state = self.gates().hidden.forward(state.hidden.clone()); // [batch, gates · hidden]
+        let block = |t: &Tensor<2>, i: usize| t.clone().narrow(1, i * hidden_size, hidden_size);
+        match self {
+            RecurrentCell::Gru(_) => {
+                let r = sigmoid(block(&projected, 0) + block(&from_state, 0));
+                let z = sigmoid(block(&projected, 1) + block(&from_state, 1));
+                let n = (block(&projected, 2) + r * block(&from_state, 2)).tanh();
+                // (1 − z) ⊙ n + z ⊙ h = n + z ⊙ (h − n)
+                let hidden = n.clone() + z * (state.hidden - n); // [batch, hidden]
+                CellState { hidden, cell: None }
+            }
+            RecurrentCell::Lstm(_) => {
+                let gates = projected + from_state; // [batch, 4 · hidden]
+                let i = sigmoid(block(&gates, 0));
+                let f = sigmoid(block(&gates, 1));
+                let g = block(&gates, 2).tanh();
+                let o = sigmoid(block(&gates, 3));
+                let old_cell = state.cell.expect("an LSTM state carries a memory cell");
+                let cell = f * old_cell + i * g; // [batch, hidden]
+                let hidden = o * cell.clone().tanh();
+                CellState {
+                    hidden,
+                    cell: Some(cell),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! Encoder tests: the fused cells against the textbook equations, and padding that never leaks.
+
+use burn::prelude::*;
+use burn::tensor::TensorData;
+use encoder::{
+    CellKind, CellState, EncoderConfig, EncoderError, RecurrentCell, RecurrentCellConfig,
+};
+
+fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().try_into_vec::<f32>().unwrap()
+}
+
+fn sigmoid(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// `x · W + b` with `W: [in, out]` row-major, in f64.
+fn affine(x: &[f64], w: &[f32], b: &[f32]) -> Vec<f64> {
+    let out = b.len();
+    (0..out)
+        .map(|o| {
+            f64::from(b[o])
+                + x.iter()
+                    .enumerate()
+                    .map(|(i, xi)| xi * f64::from(w[i * out + o]))
+                    .sum::<f64>()
+        })
+        .collect()
+}
+
+/// One step of the textbook GRU / LSTM (PyTorch's gate order and equations), in f64.
+fn reference_step(cell: &RecurrentCell, x: &[f64], h: &[f64], c: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let gates = match cell {
+        RecurrentCell::Gru(g) | RecurrentCell::Lstm(g) => g,
+    };
+    let param = |l: &burn::nn::Linear| {
+        (
+            values(l.weight.val()),
+            values(l.bias.as_ref().unwrap().val()),
+        )
+    };
+    let (wx, bx) = param(&gates.input);
+    let (wh, bh) = param(&gates.hidden);
+    let (xp, hp) = (affine(x, &wx, &bx), affine(h, &wh, &bh));
+    let n = h.len();
+    match cell {
+        RecurrentCell::Gru(_) => {
+            let h2 = (0..n)
+                .map(|k| {
+                    let r = sigmoid(xp[k] + hp[k]);
+                    let z = sigmoid(xp[n + k] + hp[n + k]);
+                    let cand = (xp[2 * n + k] + r * hp[2 * n + k]).tanh();
+                    (1.0 - z) * cand + z * h[k]
+                })
+                .collect();
+            (h2, vec![])
+        }
+        RecurrentCell::Lstm(_) => {
+            let mut h2 = vec![0.0; n];
+            let mut c2 = vec![0.0; n];
+            for k in 0..n {
+                let g = |b: usize| xp[b * n + k] + hp[b * n + k];
+                c2[k] = sigmoid(g(1)) * c[k] + sigmoid(g(0)) * g(2).tanh();
+                h2[k] = sigmoid(g(3)) * c2[k].tanh();
+            }
+            (h2, c2)
+        }
+    }
+}
+
+#[test]
+fn fused_cells_match_the_textbook_equations() {
+    let device = Device::flex();
+    for kind in [CellKind::Gru, CellKind::Lstm] {
+        let cell = RecurrentCellConfig::new(3, 4).with_kind(kind).init(&device);
+        let x = [0.5f32, -1.0, 2.0];
+        let h = [0.1f32, -0.2, 0.3, 0.0];
+        let c = [1.0f32, -0.5, 0.25, 2.0];
+        let state = CellState {
+            hidden: Tensor::from_data(TensorData::new(h.to_vec(), [1, 4]), &device),
+            cell: (kind == CellKind::Lstm)
+                .then(|| Tensor::from_data(TensorData::new(c.to_vec(), [1, 4]), &device)),
+        };
+        let projected = cell.project_inputs(Tensor::<2>::from_data(
+            TensorData::new(x.to_vec(), [1, 3]),
+            &device,
+        ));
+        let next = cell.step(projected, state);
+        let f = |v: &[f32]| v.iter().map(|x| f64::from(*x)).collect::<Vec<_>>();
+        let (want_h, want_c) = reference_step(&cell, &f(&x), &f(&h), &f(&c));
+        for (got, want) in values(next.hidden).iter().zip(&want_h) {
+            assert!(
+                (f64::from(*got) - want).abs() < 1e-6,
+                "{kind:?} h: {got} vs {want}"
+            );
+        }
+        if let Some(cell_state) = next.cell {
+            for (got, want) in values(cell_state).iter().zip(&want_c) {
+                assert!(
+                    (f64::from(*got) - want).abs() < 1e-6,
+                    "{kind:?} c: {got} vs {want}"
+                );
+            }
+        }
+    }
+}
+
+/// Every encoder variant: a sentence encoded alone and inside a padded batch (with junk ids in
+/// the padding) gives the same states at its real positions and the same final state.
+#[test]
+fn padding_never_leaks_into_real_positions() {
+    let device = Device::flex();
+    for cell in [CellKind::Gru, CellKind::Lstm] {
+        for bidirectional in [false, true] {
+            for num_layers in [1, 2] {
+                let encoder = EncoderConfig::new(12, 5, 6)
+                    .with_cell(cell)
+                    .with_bidirectional(bidirectional)
+                    .with_num_layers(num_layers)
+                    .init(&device)
+                    .unwrap();
+                let what = format!("{cell:?} bi={bidirectional} layers={num_layers}");
+                let alone = encoder
+                    .forward(Tensor::from_ints([[3, 7, 1]], &device), &[3])
+                    .unwrap();
+                let batch = encoder
+                    .forward(
+                        Tensor::from_ints([[2, 4, 6, 8, 10], [3, 7, 1, 11, 9]], &device),
+                        &[5, 3],
+                    )
+                    .unwrap();
+                let d = encoder.output_size();
+                let alone_states = values(alone.states);
+                let batch_states = values(batch.states);
+                let row = &batch_states[5 * d..];
+                for (a, b) in alone_states.iter().zip(&row[..3 * d]) {
+                    assert!((a - b).abs() <= 1e-6, "{what}: state {a} vs {b}");
+                }
+                assert!(
+                    row[3 * d..].iter().all(|x| *x == 0.0),
+                    "{what}: states at pads are zero"
+                );
+                let alone_final = values(alone.final_state.hidden);
+                let batch_final = values(batch.final_state.hidden);
+                for (a, b) in alone_final.iter().zip(&batch_final[d..]) {
+                    assert!((a - b).abs() <= 1e-6, "{what}: final {a} vs {b}");
+                }
+                // The forward direction's final state is its state at the true last token.
+                let h = d / if bidirectional { 2 } else { 1 };
+                assert_eq!(&batch_final[d..d + h], &row[2 * d..2 * d + h], "{what}");
+                if bidirectional {
+                    // The backward direction ends at the first token.
+                    assert_eq!(&batch_final[d + h..2 * d], &row[h..d], "{what}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn bad_configurations_and_lengths_are_errors() {
+    let device = Device::flex();
+    assert_eq!(
+        EncoderConfig::new(10, 4, 0).init(&device).unwrap_err(),
+        EncoderError::ZeroSize {
+            name: "hidden_size"
+        }
+    );
+    assert_eq!(
+        EncoderConfig::new(10, 4, 4)
+            .with_num_layers(0)
+            .init(&device)
+            .unwrap_err(),
+        EncoderError::ZeroSize { name: "num_layers" }
+    );
+    assert_eq!(
+        EncoderConfig::new(10, 4, 4)
+            .with_dropout(1.0)
+            .init(&device)
+            .unwrap_err(),
+        EncoderError::Dropout { value: 1.0 }
+    );
+    let encoder = EncoderConfig::new(10, 4, 4).init(&device).unwrap();
+    let err = encoder
+        .forward(Tensor::from_ints([[1, 2]], &device), &[3])
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("length 3 of batch row 0 exceeds the padded source length 2"),
+        "{err}"
+    );
+    assert!(
+        encoder
+            .forward(Tensor::from_ints([[1, 2]], &device), &[2, 1])
+            .is_err()
+    );
+}
+
+#[test]
+fn empty_source_row_gives_zero_states() {
+    let device = Device::flex();
+    let encoder = EncoderConfig::new(10, 4, 4)
+        .with_bidirectional(true)
+        .init(&device)
+        .unwrap();
+    let out = encoder
+        .forward(Tensor::from_ints([[1, 2], [3, 4]], &device), &[2, 0])
+        .unwrap();
+    let states = values(out.states);
+    assert!(states[2 * 8..].iter().all(|x| *x == 0.0));
+    assert!(
+        values(out.final_state.hidden)[8..]
+            .iter()
+            .all(|x| *x == 0.0)
+    );
+}
