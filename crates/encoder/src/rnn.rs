@@ -25,7 +25,8 @@ pub fn run_cell(
 ) -> (Tensor<3>, CellState) {
     let [batch, len, _] = inputs.dims();
     let hidden_size = cell.hidden_size();
-    let projected = cell.project_inputs(inputs).chunk(len, 1); // len × [batch, 1, gates · hidden]
+    // Projected step by step: slicing one all-steps projection costs more in the backward pass.
+    let steps_in = inputs.chunk(len, 1); // len × [batch, 1, input_size]
     // Per step, `true` where the row is padded, widened to the state's shape.
     let pads: Option<Vec<Tensor<2, Bool>>> = pad_mask.map(|mask| {
         mask.clone()
@@ -43,7 +44,7 @@ pub fn run_cell(
         Box::new(0..len)
     };
     for t in steps {
-        let x = projected[t].clone().squeeze_dim::<2>(1); // [batch, gates · hidden]
+        let x = cell.project_inputs(steps_in[t].clone().squeeze_dim::<2>(1)); // [batch, gates · hidden]
         let next = cell.step(x, state.clone());
         state = match &pads {
             Some(pads) => next.keep_where(&pads[t], state),
