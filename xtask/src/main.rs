@@ -1,32 +1,497 @@
-//! `cargo xtask <command>`: the project's task runner (alias in `.cargo/config.toml`).
+//! `cargo xtask <command>`: train, evaluate, predict, draw attention, download data.
 //!
-//! Today it has no commands: `train`, `eval`, `predict`, `plot` and `data` come with the
-//! trainer, `bench` with the benchmark. It already sits where they will live, above `trainer`
-//! in the crate graph, so that it stays a thin shell over the library.
+//! A thin shell over the `trainer` library: it parses flags, builds the run configuration and
+//! prints results. `cargo xtask <command> --help` documents every flag.
+#![recursion_limit = "256"]
 
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-const USAGE: &str = "\
-usage: cargo xtask <command>
+use attention_core::ScoreKind;
+use clap::{Args, Parser, Subcommand};
+use decoder::{Combine, InitialState, QueryOrdering};
+use encoder::CellKind;
+use trainer::{
+    Backend, DecodingOptions, RunConfig, TaskKind, TrainRequest, Trained, TrainerError,
+    write_attention_pictures,
+};
 
-No commands exist yet. The trainer (`cargo xtask train`, `eval`, `predict`, `plot`, `data`) and
-the benchmark (`cargo xtask bench`) are being built. Today you can run one attention step:
+/// Sequence-to-sequence models with attention: train, evaluate, predict, and see the attention.
+#[derive(Parser, Debug)]
+#[command(name = "cargo xtask", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-    cargo run -p attention-step -- additive
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Train a model (with no flags: the `dates` task, about a few minutes on a laptop CPU),
+    /// then print its test scores, example predictions and attention pictures.
+    Train(Box<TrainArgs>),
+    /// Score a trained run on its validation or test split; writes RUN/eval-SPLIT.json.
+    Eval(EvalArgs),
+    /// Predict outputs for TEXT arguments, or for each line of standard input.
+    Predict(PredictArgs),
+    /// Draw the attention of one prediction: heatmap PNG and SVG, decoding GIF, weights JSON.
+    Plot(PlotArgs),
+    /// Download a public data set (cmudict, multi30k), checking every file's SHA-256.
+    Data(DataArgs),
+}
 
-and the tests:
+#[derive(Args, Debug)]
+struct TrainArgs {
+    /// Task: dates (generated), g2p (CMUdict format) or translate (parallel text).
+    #[arg(long, default_value = "dates", value_parser = ["dates", "g2p", "translate"])]
+    task: String,
+    /// g2p: the training dictionary (its `.test` sibling is the test set unless --test-data);
+    /// translate: the directory holding SPLIT.LANG[.gz] files.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// g2p: the test dictionary.
+    #[arg(long)]
+    test_data: Option<PathBuf>,
+    /// translate: source and target language suffixes.
+    #[arg(long, default_value = "de,en", value_name = "SRC,TGT")]
+    langs: String,
+    /// translate: file stems of the train, valid and test splits.
+    #[arg(
+        long,
+        default_value = "train,val,test_2016_flickr",
+        value_name = "TRAIN,VALID,TEST"
+    )]
+    splits: String,
+    /// translate: keep the text's case (default: lower-case everything).
+    #[arg(long)]
+    keep_case: bool,
+    /// The run directory (default: runs/TASK-N, the first free N).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Continue the run in --out from its latest checkpoint (its own configuration is used;
+    /// --epochs may raise the epoch count).
+    #[arg(long, requires = "out")]
+    resume: bool,
+    /// Backend: flex, ndarray or wgpu (each needs its cargo feature compiled in).
+    #[arg(long, value_parser = ["flex", "ndarray", "wgpu"])]
+    device: Option<String>,
+    /// Attention score, or `none` for the no-attention baseline (fixed context vector).
+    #[arg(long, default_value = "additive", value_parser = ["dot", "scaled-dot", "general", "additive", "none"])]
+    score: String,
+    /// Which decoder state asks the attention question.
+    #[arg(long, default_value = "bahdanau", value_parser = ["bahdanau", "luong"])]
+    ordering: String,
+    /// Recurrent cell of encoder and decoder.
+    #[arg(long, default_value = "gru", value_parser = ["gru", "lstm"])]
+    cell: String,
+    /// Luong input feeding (needs --ordering luong).
+    #[arg(long)]
+    input_feeding: bool,
+    /// How decoder state and context are joined before the output layer.
+    #[arg(long, default_value = "concat", value_parser = ["concat", "add"])]
+    combine: String,
+    /// How the decoder's first state is made.
+    #[arg(long, default_value = "bridge", value_parser = ["zero", "encoder-final", "bridge"])]
+    init: String,
+    /// A unidirectional encoder (default: bidirectional).
+    #[arg(long)]
+    unidirectional: bool,
+    /// Embedding size.
+    #[arg(long, default_value_t = 32)]
+    embedding: usize,
+    /// Encoder state size per direction.
+    #[arg(long, default_value_t = 64)]
+    encoder_hidden: usize,
+    /// Decoder state size.
+    #[arg(long, default_value_t = 128)]
+    decoder_hidden: usize,
+    /// Additive attention's hidden size (default: the encoder state size).
+    #[arg(long)]
+    attention_size: Option<usize>,
+    /// Encoder layers.
+    #[arg(long, default_value_t = 1)]
+    encoder_layers: usize,
+    /// Dropout probability.
+    #[arg(long, default_value_t = 0.0)]
+    dropout: f64,
+    /// Maximum epochs.
+    #[arg(long, default_value_t = 10)]
+    epochs: usize,
+    /// Sentences per batch.
+    #[arg(long, default_value_t = 64)]
+    batch_size: usize,
+    /// Adam's learning rate.
+    #[arg(long, default_value_t = 3e-3)]
+    lr: f64,
+    /// Learning-rate factor after an epoch without improvement.
+    #[arg(long, default_value_t = 0.5)]
+    lr_decay: f64,
+    /// Global gradient-norm clipping (0 turns it off).
+    #[arg(long, default_value_t = 1.0)]
+    clip_norm: f64,
+    /// Epochs without improvement before stopping.
+    #[arg(long, default_value_t = 3)]
+    patience: usize,
+    /// Seed of data, initialisation, shuffling and dropout.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Skip training pairs longer than this (source or target tokens).
+    #[arg(long)]
+    max_train_len: Option<usize>,
+    /// Validate on at most this many items per epoch.
+    #[arg(long)]
+    valid_limit: Option<usize>,
+    /// dates: training examples to generate.
+    #[arg(long, default_value_t = 20_000)]
+    dates_train: usize,
+    /// Beam width for the final test evaluation (1: greedy).
+    #[arg(long, default_value_t = 1)]
+    beam: usize,
+    /// No progress output.
+    #[arg(long)]
+    quiet: bool,
+}
 
-    cargo test --workspace";
+#[derive(Args, Debug)]
+struct DecodeArgs {
+    /// Beam width (1: greedy; default: the run's).
+    #[arg(long)]
+    beam: Option<usize>,
+    /// GNMT length penalty α for beam search (default: the run's).
+    #[arg(long)]
+    length_penalty: Option<f32>,
+    /// Backend to run on (default: the run's, if compiled in).
+    #[arg(long, value_parser = ["flex", "ndarray", "wgpu"])]
+    device: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct EvalArgs {
+    /// The run directory.
+    #[arg(long)]
+    run: PathBuf,
+    /// Which split: valid or test.
+    #[arg(long, default_value = "test", value_parser = ["valid", "test"])]
+    split: String,
+    #[command(flatten)]
+    decode: DecodeArgs,
+}
+
+#[derive(Args, Debug)]
+struct PredictArgs {
+    /// The run directory.
+    #[arg(long)]
+    run: PathBuf,
+    /// Inputs; standard input is read line by line when none is given.
+    text: Vec<String>,
+    /// Print JSON lines with tokens, attention weights and scores.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    decode: DecodeArgs,
+}
+
+#[derive(Args, Debug)]
+struct PlotArgs {
+    /// The run directory.
+    #[arg(long)]
+    run: PathBuf,
+    /// The input to decode and draw.
+    text: String,
+    /// Where the pictures go (default: RUN/plots).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// File name stem of the pictures.
+    #[arg(long, default_value = "attention")]
+    name: String,
+    #[command(flatten)]
+    decode: DecodeArgs,
+}
+
+#[derive(Args, Debug)]
+struct DataArgs {
+    /// The data set.
+    #[arg(value_parser = ["cmudict", "multi30k"])]
+    set: String,
+    /// Directory to put the files in.
+    #[arg(long)]
+    out: PathBuf,
+    /// Fetch from this address instead of the upstream repository (a mirror).
+    #[arg(long)]
+    base_url: Option<String>,
+}
+
+fn backend(name: Option<&str>) -> Result<Option<Backend>, TrainerError> {
+    name.map(str::parse).transpose()
+}
+
+fn first_free(task: &str) -> PathBuf {
+    (1..)
+        .map(|n| Path::new("runs").join(format!("{task}-{n}")))
+        .find(|p| !p.exists())
+        .expect("some run name is free")
+}
+
+fn run_config(args: &TrainArgs) -> Result<RunConfig, TrainerError> {
+    let task = match args.task.as_str() {
+        "g2p" => TaskKind::G2p,
+        "translate" => TaskKind::Translate,
+        _ => TaskKind::Dates,
+    };
+    let device = backend(args.device.as_deref())?
+        .or_else(Backend::default_compiled)
+        .ok_or(TrainerError::BackendNotCompiled { name: "flex" })?;
+    let mut config = RunConfig::new(task, device);
+    let pair = |flag: &str, value: &str| -> Result<(String, String), TrainerError> {
+        value
+            .split_once(',')
+            .map(|(a, b)| (a.trim().to_string(), b.trim().to_string()))
+            .ok_or_else(|| TrainerError::invalid(flag, value, "expected two comma-separated names"))
+    };
+    config.task.data = args.data.clone();
+    config.task.test_data = args.test_data.clone();
+    if task == TaskKind::Translate {
+        config.task.languages = Some(pair("--langs", &args.langs)?);
+        let parts: Vec<&str> = args.splits.split(',').map(str::trim).collect();
+        let [train, valid, test] = parts[..] else {
+            return Err(TrainerError::invalid(
+                "--splits",
+                &args.splits,
+                "expected TRAIN,VALID,TEST",
+            ));
+        };
+        config.task.split_names = (train.into(), valid.into(), test.into());
+        config.task.lowercase = !args.keep_case;
+    }
+    config.task.dates_sizes.0 = args.dates_train;
+    config.task.max_train_len = args.max_train_len;
+    let model = &mut config.model;
+    model.embedding = args.embedding;
+    model.encoder_hidden = args.encoder_hidden;
+    model.decoder_hidden = args.decoder_hidden;
+    model.attention_size = args.attention_size;
+    model.encoder_layers = args.encoder_layers;
+    model.bidirectional = !args.unidirectional;
+    model.dropout = args.dropout;
+    model.input_feeding = args.input_feeding;
+    model.score = match args.score.as_str() {
+        "none" => None,
+        name => Some(name.parse::<ScoreKind>().expect("clap checked the name")),
+    };
+    model.ordering = if args.ordering == "luong" {
+        QueryOrdering::Luong
+    } else {
+        QueryOrdering::Bahdanau
+    };
+    model.cell = if args.cell == "lstm" {
+        CellKind::Lstm
+    } else {
+        CellKind::Gru
+    };
+    model.combine = if args.combine == "add" {
+        Combine::Add
+    } else {
+        Combine::Concat
+    };
+    model.initial_state = match args.init.as_str() {
+        "zero" => InitialState::Zero,
+        "encoder-final" => InitialState::EncoderFinal,
+        _ => InitialState::Bridge,
+    };
+    let training = &mut config.training;
+    training.epochs = args.epochs;
+    training.batch_size = args.batch_size;
+    training.learning_rate = args.lr;
+    training.lr_decay = args.lr_decay;
+    training.clip_norm = (args.clip_norm > 0.0).then_some(args.clip_norm);
+    training.patience = args.patience;
+    training.seed = args.seed;
+    training.valid_limit = args.valid_limit;
+    config.decoding.beam = args.beam;
+    config.validate()?;
+    Ok(config)
+}
+
+fn decoding(trained: &Trained, args: &DecodeArgs) -> Result<DecodingOptions, TrainerError> {
+    let mut options = trained.config.decoding.clone();
+    if let Some(beam) = args.beam {
+        if beam == 0 {
+            return Err(TrainerError::invalid("--beam", 0, "must be at least 1"));
+        }
+        options.beam = beam;
+    }
+    if let Some(alpha) = args.length_penalty {
+        options.length_penalty = alpha;
+    }
+    Ok(options)
+}
+
+fn print_scores(evaluation: &trainer::Evaluation) {
+    let scores: Vec<String> = evaluation
+        .scores
+        .iter()
+        .map(|(k, v)| format!("{k} {v:.2}"))
+        .collect();
+    println!(
+        "{} scores ({} items, {}): {}",
+        evaluation.split,
+        evaluation.items,
+        if evaluation.beam > 1 {
+            format!("beam {}", evaluation.beam)
+        } else {
+            "greedy".into()
+        },
+        scores.join(", ")
+    );
+}
+
+fn cmd_train(args: TrainArgs) -> Result<(), TrainerError> {
+    let config = run_config(&args)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| first_free(config.task.kind.name()));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let summary = trainer::train(TrainRequest {
+        config,
+        out: out.clone(),
+        resume: args.resume,
+        quiet: args.quiet,
+        stop: Some(stop),
+    })?;
+    println!(
+        "trained {} epochs in {:.0} s{}; run directory: {}",
+        summary.epochs,
+        summary.seconds,
+        if summary.stopped_early {
+            " (stopped early: no improvement)"
+        } else {
+            ""
+        },
+        out.display()
+    );
+    if summary.interrupted {
+        println!(
+            "interrupted: resume with `cargo xtask train --resume --out {}`",
+            out.display()
+        );
+        return Ok(());
+    }
+    let trained = Trained::load(&out, None)?;
+    let mut options = trained.config.decoding.clone();
+    options.beam = args.beam;
+    let evaluation = trained.evaluate("test", &options)?;
+    write_json(&out.join("eval-test.json"), &evaluation)?;
+    print_scores(&evaluation);
+    println!("examples:");
+    for example in evaluation.examples.iter().take(5) {
+        println!(
+            "  {} {:?} -> {:?}",
+            if example.correct { "✓" } else { "✗" },
+            example.source,
+            example.prediction
+        );
+    }
+    if trained.config.model.score.is_some() {
+        let first = evaluation
+            .examples
+            .first()
+            .map(|e| e.source.clone())
+            .unwrap_or_default();
+        let prediction = trained.predict(&[first], &options)?.remove(0);
+        let files = write_attention_pictures(&prediction, &out.join("plots"), "attention")?;
+        println!("attention pictures for {:?}:", prediction.input);
+        for path in [&files.png, &files.svg, &files.gif, &files.json] {
+            println!("  {}", path.display());
+        }
+    }
+    Ok(())
+}
+
+fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), TrainerError> {
+    let bytes = serde_json::to_vec_pretty(value).expect("serialisable");
+    trainer::run::write_atomic(path, &bytes)
+}
+
+fn cmd_eval(args: EvalArgs) -> Result<(), TrainerError> {
+    let trained = Trained::load(&args.run, backend(args.decode.device.as_deref())?)?;
+    let options = decoding(&trained, &args.decode)?;
+    let evaluation = trained.evaluate(&args.split, &options)?;
+    let path = args.run.join(format!("eval-{}.json", args.split));
+    write_json(&path, &evaluation)?;
+    print_scores(&evaluation);
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+fn cmd_predict(args: PredictArgs) -> Result<(), TrainerError> {
+    let trained = Trained::load(&args.run, backend(args.decode.device.as_deref())?)?;
+    let options = decoding(&trained, &args.decode)?;
+    let inputs: Vec<String> = if args.text.is_empty() {
+        std::io::stdin()
+            .lock()
+            .lines()
+            .collect::<Result<_, _>>()
+            .map_err(|e| TrainerError::io("<stdin>", e))?
+    } else {
+        args.text
+    };
+    for prediction in trained.predict(&inputs, &options)? {
+        if !prediction.unknown.is_empty() {
+            eprintln!(
+                "warning: {:?} has tokens the model never saw, read as <unk>: {:?}",
+                prediction.input, prediction.unknown
+            );
+        }
+        if args.json {
+            println!(
+                "{}",
+                serde_json::to_string(&prediction).expect("serialisable")
+            );
+        } else {
+            println!("{}", prediction.output);
+        }
+    }
+    Ok(())
+}
+
+fn cmd_plot(args: PlotArgs) -> Result<(), TrainerError> {
+    let trained = Trained::load(&args.run, backend(args.decode.device.as_deref())?)?;
+    let options = decoding(&trained, &args.decode)?;
+    let prediction = trained
+        .predict(std::slice::from_ref(&args.text), &options)?
+        .remove(0);
+    let dir = args.out.unwrap_or_else(|| args.run.join("plots"));
+    let files = write_attention_pictures(&prediction, &dir, &args.name)?;
+    println!("{:?} -> {:?}", prediction.input, prediction.output);
+    for path in [&files.png, &files.svg, &files.gif, &files.json] {
+        println!("{}", path.display());
+    }
+    Ok(())
+}
+
+fn cmd_data(args: DataArgs) -> Result<(), TrainerError> {
+    let set = trainer::data_set(&args.set)?;
+    for path in trainer::download(&set, &args.out, args.base_url.as_deref())? {
+        println!("{}", path.display());
+    }
+    Ok(())
+}
 
 fn main() -> ExitCode {
-    match std::env::args().nth(1).as_deref() {
-        None | Some("help" | "-h" | "--help") => {
-            println!("{USAGE}");
-            ExitCode::SUCCESS
-        }
-        Some(command) => {
-            eprintln!("error: unknown command {command:?}\n\n{USAGE}");
-            ExitCode::from(2)
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Train(args) => cmd_train(*args),
+        Command::Eval(args) => cmd_eval(args),
+        Command::Predict(args) => cmd_predict(args),
+        Command::Plot(args) => cmd_plot(args),
+        Command::Data(args) => cmd_data(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -1,0 +1,146 @@
+//! Decoding many sentences, and scoring outputs the way each task is judged.
+
+use std::collections::BTreeMap;
+
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::prelude::*;
+use decoder::{BeamOptions, Hypothesis, MaxLength, SearchOptions, Seq2Seq};
+
+use crate::Result;
+use crate::batch::{EncodedPair, make_batch, padded};
+use crate::config::{DecodingOptions, TaskKind};
+use crate::data::EvalItem;
+use crate::metrics::{corpus_bleu, corpus_chrf, exact_match, g2p_scores};
+use crate::tokenize::Tokenizer;
+use crate::vocab::Vocab;
+
+/// Sentences decoded together.
+const DECODE_BATCH: usize = 128;
+
+/// Decodes every source (token ids), greedy when `beam` is 1, else beam search; returns the
+/// best hypothesis of each, in input order. Sources are batched by length.
+///
+/// # Errors
+///
+/// The model's errors (e.g. bad beam options).
+pub fn decode(
+    model: &Seq2Seq,
+    sources: &[Vec<usize>],
+    options: &DecodingOptions,
+    device: &Device,
+) -> Result<Vec<Hypothesis>> {
+    let search = SearchOptions {
+        bos: Vocab::BOS_ID,
+        eos: Vocab::EOS_ID,
+        max_length: MaxLength {
+            ratio: options.max_length_ratio,
+            extra: options.max_length_extra,
+        },
+    };
+    let beam = BeamOptions {
+        width: options.beam,
+        length_penalty: options.length_penalty,
+        n_best: 1,
+    };
+    let mut order: Vec<usize> = (0..sources.len()).collect();
+    order.sort_by_key(|&i| sources[i].len());
+    let mut out: Vec<Option<Hypothesis>> = vec![None; sources.len()];
+    for chunk in order.chunks(DECODE_BATCH) {
+        // An empty source still needs one column; its length 0 masks it out entirely.
+        let rows: Vec<Vec<usize>> = chunk.iter().map(|&i| sources[i].clone()).collect();
+        let lengths: Vec<usize> = rows.iter().map(Vec::len).collect();
+        let tensor = padded(&rows, device);
+        let hyps = if options.beam <= 1 {
+            model.greedy(tensor, &lengths, &search)?
+        } else {
+            model
+                .beam(tensor, &lengths, &search, &beam)?
+                .into_iter()
+                .map(|mut n_best| n_best.remove(0))
+                .collect()
+        };
+        for (&i, hyp) in chunk.iter().zip(hyps) {
+            out[i] = Some(hyp);
+        }
+    }
+    Ok(out
+        .into_iter()
+        .map(|h| h.expect("every source decoded"))
+        .collect())
+}
+
+/// Mean cross-entropy per target token of `pairs` under teacher forcing, with no autodiff.
+///
+/// # Errors
+///
+/// The model's errors.
+pub fn mean_loss(
+    model: &Seq2Seq,
+    pairs: &[EncodedPair],
+    batch_size: usize,
+    device: &Device,
+) -> Result<f64> {
+    let loss_fn = CrossEntropyLossConfig::new()
+        .with_pad_tokens(Some(vec![Vocab::PAD_ID]))
+        .init(device);
+    let (mut sum, mut tokens) = (0.0, 0usize);
+    for chunk in pairs.chunks(batch_size.max(1)) {
+        let refs: Vec<&EncodedPair> = chunk.iter().collect();
+        let batch = make_batch(&refs, device);
+        let out = model.forward(batch.source, &batch.source_lengths, batch.target_inputs)?;
+        let [b, t, v] = out.logits.dims();
+        let loss = loss_fn
+            .forward(
+                out.logits.reshape([b * t, v]),
+                batch.target_outputs.reshape([b * t]),
+            )
+            .into_scalar::<f32>();
+        sum += f64::from(loss) * batch.target_tokens as f64;
+        tokens += batch.target_tokens;
+    }
+    Ok(sum / tokens.max(1) as f64)
+}
+
+/// The scores of a task's predictions (`predictions[i]` for `items[i]`), in percent:
+/// `exact_match` for every task, `wer` and `per` for g2p, `bleu` and `chrf` for translation.
+pub fn task_scores(
+    task: TaskKind,
+    predictions: &[Vec<String>],
+    items: &[EvalItem],
+    tokenizer: Tokenizer,
+) -> BTreeMap<String, f64> {
+    let references: Vec<Vec<Vec<String>>> = items.iter().map(|i| i.references.clone()).collect();
+    let mut scores = BTreeMap::new();
+    scores.insert(
+        "exact_match".to_string(),
+        100.0 * exact_match(predictions, &references),
+    );
+    match task {
+        TaskKind::Dates => {}
+        TaskKind::G2p => {
+            let g2p = g2p_scores(predictions, &references);
+            scores.insert("wer".into(), g2p.wer);
+            scores.insert("per".into(), g2p.per);
+        }
+        TaskKind::Translate => {
+            let hyps: Vec<String> = predictions
+                .iter()
+                .map(|p| tokenizer.detokenize(p))
+                .collect();
+            let refs: Vec<Vec<String>> = items.iter().map(|i| i.reference_texts.clone()).collect();
+            scores.insert("bleu".into(), corpus_bleu(&hyps, &refs).score);
+            scores.insert("chrf".into(), corpus_chrf(&hyps, &refs));
+        }
+    }
+    scores
+}
+
+/// The score that picks the best epoch, higher is better: exact match for dates, −WER for
+/// g2p, BLEU for translation.
+pub fn selection_score(task: TaskKind, scores: &BTreeMap<String, f64>) -> f64 {
+    match task {
+        TaskKind::Dates => scores["exact_match"],
+        TaskKind::G2p => -scores["wer"],
+        TaskKind::Translate => scores["bleu"],
+    }
+}

@@ -1,0 +1,239 @@
+//! A trained run loaded for use: prediction on new text, and evaluation on a split.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use burn::module::Module;
+use burn::prelude::*;
+use decoder::Seq2Seq;
+use serde::{Deserialize, Serialize};
+
+use crate::backend::Backend;
+use crate::checkpoint::load_model;
+use crate::config::{DecodingOptions, RunConfig};
+use crate::evaluate::{decode, task_scores};
+use crate::run::RunDir;
+use crate::tasks;
+use crate::tokenize::Tokenizer;
+use crate::vocab::Vocab;
+use crate::{Result, TrainerError};
+
+/// One prediction, with everything a picture of its attention needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    /// The input as given.
+    pub input: String,
+    /// The source tokens the model saw (unknown ones shown as `<unk>`).
+    pub source_tokens: Vec<String>,
+    /// Source tokens that are not in the vocabulary (read as `<unk>`).
+    pub unknown: Vec<String>,
+    /// The output tokens.
+    pub output_tokens: Vec<String>,
+    /// The output as text.
+    pub output: String,
+    /// `weights[i][j]`: attention of output step `i` on source token `j` (the final row is
+    /// the step that produced `<eos>`, when it was produced). Empty for the baseline.
+    pub weights: Vec<Vec<f32>>,
+    /// Log-probability of the output.
+    pub log_prob: f32,
+    /// Whether the output ended with `<eos>` (rather than at the length limit).
+    pub finished: bool,
+}
+
+/// A run loaded for inference.
+#[derive(Debug)]
+pub struct Trained {
+    /// The run's configuration.
+    pub config: RunConfig,
+    /// Source vocabulary.
+    pub source_vocab: Vocab,
+    /// Target vocabulary.
+    pub target_vocab: Vocab,
+    /// The best model, inference copy (no autodiff).
+    pub model: Seq2Seq,
+    /// The device it runs on.
+    pub device: Device,
+}
+
+impl Trained {
+    /// Loads the best model of the run in `dir` onto `backend` (default: the run's own backend
+    /// if compiled in, else the first compiled one).
+    ///
+    /// # Errors
+    ///
+    /// Missing or malformed `config.json`, vocabularies or `model.bpk`, a config from a newer
+    /// version, weights that do not fit the configuration or vocabularies, a backend that is
+    /// not compiled in.
+    pub fn load(dir: &Path, backend: Option<Backend>) -> Result<Self> {
+        let run = RunDir::new(dir);
+        if !dir.is_dir() {
+            return Err(TrainerError::run(dir, "no such run directory"));
+        }
+        let config = RunConfig::load(&run.config())?;
+        let source_vocab = Vocab::load(&run.source_vocab())?;
+        let target_vocab = Vocab::load(&run.target_vocab())?;
+        let backend = backend.unwrap_or(if config.backend.is_compiled() {
+            config.backend
+        } else {
+            Backend::default_compiled().ok_or(TrainerError::BackendNotCompiled { name: "flex" })?
+        });
+        let device = backend.device()?;
+        let model = config
+            .model
+            .seq2seq(source_vocab.len(), target_vocab.len())
+            .init(&device)
+            .map_err(|e| TrainerError::run(run.config(), format!("cannot build the model: {e}")))?;
+        let model = load_model(model, &run.model())?.valid();
+        Ok(Self {
+            config,
+            source_vocab,
+            target_vocab,
+            model,
+            device,
+        })
+    }
+
+    /// The run's `(source, target)` tokenizers.
+    pub fn tokenizers(&self) -> (Tokenizer, Tokenizer) {
+        tasks::tokenizers(&self.config.task)
+    }
+
+    /// Translates each input line. Unknown source tokens are read as `<unk>` (and listed in
+    /// [`Prediction::unknown`]).
+    ///
+    /// # Errors
+    ///
+    /// [`TrainerError::InvalidOption`] for an empty input (nothing to translate); decoding
+    /// errors.
+    pub fn predict(
+        &self,
+        inputs: &[String],
+        decoding: &DecodingOptions,
+    ) -> Result<Vec<Prediction>> {
+        let (source_tokenizer, target_tokenizer) = self.tokenizers();
+        let mut sources = Vec::with_capacity(inputs.len());
+        let mut tokens_of = Vec::with_capacity(inputs.len());
+        for (i, input) in inputs.iter().enumerate() {
+            let tokens =
+                source_tokenizer.tokenize(&tasks::normalise_source(&self.config.task, input));
+            if tokens.is_empty() {
+                return Err(TrainerError::invalid(
+                    format!("input {}", i + 1),
+                    format!("{input:?}"),
+                    "is empty: there is nothing to predict from",
+                ));
+            }
+            sources.push(self.source_vocab.encode(&tokens));
+            tokens_of.push(tokens);
+        }
+        let hyps = decode(&self.model, &sources, decoding, &self.device)?;
+        Ok(inputs
+            .iter()
+            .zip(tokens_of)
+            .zip(hyps)
+            .map(|((input, tokens), hyp)| {
+                let output_tokens = self.target_vocab.decode(&hyp.tokens);
+                Prediction {
+                    input: input.clone(),
+                    unknown: tokens
+                        .iter()
+                        .filter(|t| !self.source_vocab.contains(t))
+                        .cloned()
+                        .collect(),
+                    source_tokens: tokens,
+                    output: target_tokenizer.detokenize(&output_tokens),
+                    output_tokens,
+                    weights: hyp.weights,
+                    log_prob: hyp.log_prob,
+                    finished: hyp.finished,
+                }
+            })
+            .collect())
+    }
+
+    /// Scores the run on a split of its task (`valid` or `test`), with `decoding`.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainerError::UnknownName`] for another split; the task's reading errors.
+    pub fn evaluate(&self, split: &str, decoding: &DecodingOptions) -> Result<Evaluation> {
+        let data = tasks::load(&self.config.task, self.config.training.seed)?;
+        let items = match split {
+            "valid" => data.valid,
+            "test" => data.test,
+            other => {
+                return Err(TrainerError::UnknownName {
+                    what: "split",
+                    value: other.to_string(),
+                    expected: "valid, test".into(),
+                });
+            }
+        };
+        let sources: Vec<Vec<usize>> = items
+            .iter()
+            .map(|i| self.source_vocab.encode(&i.source))
+            .collect();
+        let started = std::time::Instant::now();
+        let hyps = decode(&self.model, &sources, decoding, &self.device)?;
+        let seconds = started.elapsed().as_secs_f64();
+        let predictions: Vec<Vec<String>> = hyps
+            .iter()
+            .map(|h| self.target_vocab.decode(&h.tokens))
+            .collect();
+        let (_, target_tokenizer) = self.tokenizers();
+        let scores = task_scores(
+            self.config.task.kind,
+            &predictions,
+            &items,
+            target_tokenizer,
+        );
+        let examples = items
+            .iter()
+            .zip(&predictions)
+            .map(|(item, p)| Example {
+                source: item.source_text.clone(),
+                prediction: target_tokenizer.detokenize(p),
+                references: item.reference_texts.clone(),
+                correct: item.references.contains(p),
+            })
+            .collect();
+        Ok(Evaluation {
+            split: split.to_string(),
+            beam: decoding.beam,
+            items: items.len(),
+            scores,
+            seconds,
+            examples,
+        })
+    }
+}
+
+/// One evaluated item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Example {
+    /// The source text.
+    pub source: String,
+    /// The model's output.
+    pub prediction: String,
+    /// The references.
+    pub references: Vec<String>,
+    /// Whether the output equals a reference.
+    pub correct: bool,
+}
+
+/// Scores of a run on a split.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// `valid` or `test`.
+    pub split: String,
+    /// Beam width used (1: greedy).
+    pub beam: usize,
+    /// Number of items scored.
+    pub items: usize,
+    /// The scores, in percent (see [`task_scores`]).
+    pub scores: BTreeMap<String, f64>,
+    /// Seconds spent decoding.
+    pub seconds: f64,
+    /// Every item with its prediction.
+    pub examples: Vec<Example>,
+}

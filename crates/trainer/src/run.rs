@@ -1,0 +1,213 @@
+//! A run directory: what a training run leaves behind, written so that a crash never loses or
+//! half-writes a file.
+//!
+//! ```text
+//! RUN/
+//!   config.json          the run's configuration (RunConfig)
+//!   manifest.json        data checksums, seed, backend, git commit, parameter count
+//!   source_vocab.json    vocabularies
+//!   target_vocab.json
+//!   model.bpk            the best model so far (by the validation score)
+//!   metrics.jsonl        one line of metrics per epoch
+//!   checkpoints/step-NNNNNNNN/{model.bpk, optimizer.bpk, state.json}
+//! ```
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Result, TrainerError};
+
+/// Writes `bytes` to `path` atomically: to a temporary file beside it, flushed to disk, then
+/// renamed over `path`. A crash leaves either the old file or the new one, never a mix.
+///
+/// # Errors
+///
+/// [`TrainerError::Io`] naming the file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = temp_path(path);
+    let write = || -> std::io::Result<()> {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        TrainerError::io(path, e)
+    })
+}
+
+/// The temporary name `path` is written under before the rename: `.NAME.tmp` beside it.
+pub fn temp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp"))
+}
+
+/// The files of a run directory.
+#[derive(Debug, Clone)]
+pub struct RunDir {
+    /// The directory.
+    pub root: PathBuf,
+}
+
+impl RunDir {
+    /// The run at `root` (nothing is created yet).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// `config.json`.
+    pub fn config(&self) -> PathBuf {
+        self.root.join("config.json")
+    }
+    /// `manifest.json`.
+    pub fn manifest(&self) -> PathBuf {
+        self.root.join("manifest.json")
+    }
+    /// `source_vocab.json`.
+    pub fn source_vocab(&self) -> PathBuf {
+        self.root.join("source_vocab.json")
+    }
+    /// `target_vocab.json`.
+    pub fn target_vocab(&self) -> PathBuf {
+        self.root.join("target_vocab.json")
+    }
+    /// `model.bpk`, the best model.
+    pub fn model(&self) -> PathBuf {
+        self.root.join("model.bpk")
+    }
+    /// `metrics.jsonl`.
+    pub fn metrics(&self) -> PathBuf {
+        self.root.join("metrics.jsonl")
+    }
+    /// `checkpoints/`.
+    pub fn checkpoints(&self) -> PathBuf {
+        self.root.join("checkpoints")
+    }
+    /// `checkpoints/step-NNNNNNNN/`: the checkpoint after `step` optimiser steps.
+    pub fn checkpoint(&self, step: usize) -> PathBuf {
+        self.checkpoints().join(format!("step-{step:08}"))
+    }
+
+    /// Creates the directory (and its parents).
+    ///
+    /// # Errors
+    ///
+    /// [`TrainerError::Io`].
+    pub fn create(&self) -> Result<()> {
+        std::fs::create_dir_all(self.checkpoints()).map_err(|e| TrainerError::io(&self.root, e))
+    }
+
+    /// The steps that have a complete checkpoint, in order.
+    pub fn checkpoint_steps(&self) -> Vec<usize> {
+        let Ok(entries) = std::fs::read_dir(self.checkpoints()) else {
+            return Vec::new();
+        };
+        let mut steps: Vec<usize> = entries
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.strip_prefix("step-")?.parse().ok())
+            .filter(|&step| self.checkpoint(step).join("state.json").exists())
+            .collect();
+        steps.sort_unstable();
+        steps
+    }
+
+    /// Appends one JSON line to `metrics.jsonl`, keeping only earlier epochs (a resumed run
+    /// rewrites the lines of epochs it repeats).
+    ///
+    /// # Errors
+    ///
+    /// [`TrainerError::Io`].
+    pub fn record_metrics(&self, metrics: &EpochMetrics) -> Result<()> {
+        let mut lines = self.read_metrics()?;
+        lines.retain(|m| m.epoch < metrics.epoch);
+        lines.push(metrics.clone());
+        let mut text = String::new();
+        for line in &lines {
+            text.push_str(&serde_json::to_string(line).expect("metrics serialise"));
+            text.push('\n');
+        }
+        write_atomic(&self.metrics(), text.as_bytes())
+    }
+
+    /// The metrics recorded so far.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainerError::Io`] if unreadable, [`TrainerError::Parse`] for a bad line.
+    pub fn read_metrics(&self) -> Result<Vec<EpochMetrics>> {
+        let path = self.metrics();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(TrainerError::io(path, e)),
+        };
+        text.lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| {
+                serde_json::from_str(l).map_err(|e| TrainerError::Parse {
+                    path: path.clone(),
+                    line: i + 1,
+                    message: e.to_string(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// One epoch's line in `metrics.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochMetrics {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Mean training loss per target token.
+    pub train_loss: f64,
+    /// Mean validation loss per target token.
+    pub valid_loss: f64,
+    /// `exp(valid_loss)`.
+    pub valid_perplexity: f64,
+    /// The task's scores on the validation set (e.g. `exact_match`, `wer`, `bleu`).
+    pub valid: std::collections::BTreeMap<String, f64>,
+    /// The learning rate used in this epoch.
+    pub learning_rate: f64,
+    /// Training target tokens per second.
+    pub tokens_per_second: f64,
+    /// Wall-clock seconds of the epoch, validation included.
+    pub seconds: f64,
+}
+
+/// `manifest.json`: what a run was made from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// This program's version.
+    pub program_version: String,
+    /// The git commit of the working tree, if it was a git checkout.
+    pub git_commit: Option<String>,
+    /// The backend trained on.
+    pub backend: String,
+    /// The seed.
+    pub seed: u64,
+    /// `(path, sha256)` of every data file read.
+    pub data_checksums: Vec<(String, String)>,
+    /// Training pairs, validation and test items.
+    pub examples: (usize, usize, usize),
+    /// Number of model parameters.
+    pub parameters: usize,
+}
+
+/// The commit of the git checkout holding the current directory, if any.
+pub fn git_commit() -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}

@@ -1,0 +1,192 @@
+//! `g2p`: grapheme-to-phoneme conversion on CMUdict-format dictionaries.
+//!
+//! A line is `WORD PH PH …`, the word separated from its phonemes by a tab or spaces. Stress
+//! digits (`AH0`) are removed, `WORD(2)` marks a further pronunciation of `WORD`, and lines
+//! starting with `;;;` are comments (the original CMUdict's).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::data::{EvalItem, Pair};
+use crate::text_file::read_text_file;
+use crate::{Result, TrainerError};
+
+/// A dictionary: each word (lower-cased letters) with its pronunciations, in file order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Dictionary {
+    /// `(word, pronunciations)`, words in first-seen order.
+    pub entries: Vec<(String, Vec<Vec<String>>)>,
+    /// SHA-256 of the file.
+    pub sha256: String,
+}
+
+/// Parses one dictionary line into `(word, phonemes)`; `None` for comments and blank lines.
+///
+/// # Errors
+///
+/// A message quoting the fault: no phonemes after the word, or a variant marker like `WORD(x)`.
+pub fn parse_line(line: &str) -> Result<Option<(String, Vec<String>)>, String> {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with(";;;") {
+        return Ok(None);
+    }
+    let mut fields = line.split_whitespace();
+    let head = fields.next().expect("a non-blank line has a field");
+    let word = match head.find('(') {
+        Some(open) => {
+            let variant = &head[open..];
+            let ok = variant.len() > 2
+                && variant.ends_with(')')
+                && variant[1..variant.len() - 1]
+                    .chars()
+                    .all(|c| c.is_ascii_digit());
+            if !ok || open == 0 {
+                return Err(format!("{head:?} is not WORD or WORD(n)"));
+            }
+            &head[..open]
+        }
+        None => head,
+    };
+    let phonemes: Vec<String> = fields
+        .map(|p| p.trim_end_matches(|c: char| c.is_ascii_digit()).to_string())
+        .collect();
+    if phonemes.is_empty() {
+        return Err(format!(
+            "the word {word:?} has no pronunciation (expected WORD<tab>PH PH …)"
+        ));
+    }
+    if let Some(bad) = phonemes.iter().find(|p| p.is_empty()) {
+        return Err(format!(
+            "empty phoneme {bad:?} in the pronunciation of {word:?}"
+        ));
+    }
+    Ok(Some((word.to_lowercase(), phonemes)))
+}
+
+impl Dictionary {
+    /// Reads a dictionary file (plain or gzip).
+    ///
+    /// # Errors
+    ///
+    /// [`TrainerError::Io`] / [`TrainerError::Parse`] naming the file and line, or
+    /// [`TrainerError::Empty`] if it has no entries.
+    pub fn read(path: &Path) -> Result<Self> {
+        let file = read_text_file(path)?;
+        let mut index: BTreeMap<String, usize> = BTreeMap::new();
+        let mut entries: Vec<(String, Vec<Vec<String>>)> = Vec::new();
+        for (i, line) in file.lines.iter().enumerate() {
+            let parsed = parse_line(line).map_err(|message| TrainerError::Parse {
+                path: path.to_path_buf(),
+                line: i + 1,
+                message,
+            })?;
+            let Some((word, phonemes)) = parsed else {
+                continue;
+            };
+            let slot = *index.entry(word.clone()).or_insert_with(|| {
+                entries.push((word, Vec::new()));
+                entries.len() - 1
+            });
+            if !entries[slot].1.contains(&phonemes) {
+                entries[slot].1.push(phonemes);
+            }
+        }
+        if entries.is_empty() {
+            return Err(TrainerError::Empty {
+                path: path.to_path_buf(),
+            });
+        }
+        Ok(Self {
+            entries,
+            sha256: file.sha256,
+        })
+    }
+
+    /// Splits off every `nth` word (1-based: words n, 2n, …) as a development set.
+    pub fn carve(self, nth: usize) -> (Self, Self) {
+        let (mut keep, mut dev) = (Vec::new(), Vec::new());
+        for (i, entry) in self.entries.into_iter().enumerate() {
+            if (i + 1) % nth == 0 {
+                dev.push(entry);
+            } else {
+                keep.push(entry);
+            }
+        }
+        (
+            Self {
+                entries: keep,
+                sha256: self.sha256.clone(),
+            },
+            Self {
+                entries: dev,
+                sha256: self.sha256,
+            },
+        )
+    }
+
+    /// One training pair per pronunciation: letters → phonemes.
+    pub fn pairs(&self) -> Vec<Pair> {
+        self.entries
+            .iter()
+            .flat_map(|(word, prons)| {
+                prons.iter().map(move |p| Pair {
+                    source: letters(word),
+                    target: p.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// One evaluation item per word, every pronunciation a reference.
+    pub fn items(&self) -> Vec<EvalItem> {
+        self.entries
+            .iter()
+            .map(|(word, prons)| EvalItem {
+                source: letters(word),
+                source_text: word.clone(),
+                references: prons.clone(),
+                reference_texts: prons.iter().map(|p| p.join(" ")).collect(),
+            })
+            .collect()
+    }
+}
+
+/// The letters of a word, one token each.
+pub fn letters(word: &str) -> Vec<String> {
+    word.chars().map(String::from).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_parse_with_tabs_spaces_stress_and_variants() {
+        let p = |s: &str| parse_line(s).unwrap().unwrap();
+        assert_eq!(
+            p("ABLE\tEY B AH L"),
+            (
+                "able".into(),
+                vec!["EY", "B", "AH", "L"]
+                    .into_iter()
+                    .map(String::from)
+                    .collect()
+            )
+        );
+        assert_eq!(p("ABLE  EY1 B AH0 L").1, p("ABLE\tEY B AH L").1);
+        assert_eq!(p("READ(2)  R EH1 D").0, "read");
+        assert_eq!(parse_line(";;; comment").unwrap(), None);
+        assert_eq!(parse_line("   ").unwrap(), None);
+        assert!(
+            parse_line("LONELY")
+                .unwrap_err()
+                .contains("\"LONELY\" has no pronunciation")
+        );
+        assert!(
+            parse_line("READ(x) R EH D")
+                .unwrap_err()
+                .contains("READ(x)")
+        );
+        assert!(parse_line("(2) R EH D").is_err());
+    }
+}

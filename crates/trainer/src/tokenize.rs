@@ -1,0 +1,95 @@
+//! Turning text into tokens and back.
+
+use serde::{Deserialize, Serialize};
+
+/// How a line of text becomes tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Tokenizer {
+    /// One token per character (dates, graphemes).
+    Chars,
+    /// Tokens separated by whitespace (phonemes).
+    Whitespace,
+    /// Words with punctuation split off as tokens of their own (translation).
+    Words {
+        /// Lower-case the text first.
+        lowercase: bool,
+    },
+}
+
+impl Tokenizer {
+    /// The tokens of `text`.
+    ///
+    /// ```
+    /// use trainer::Tokenizer;
+    /// let words = Tokenizer::Words { lowercase: true };
+    /// assert_eq!(words.tokenize("A dog, running."), ["a", "dog", ",", "running", "."]);
+    /// assert_eq!(Tokenizer::Chars.tokenize("3/3"), ["3", "/", "3"]);
+    /// ```
+    pub fn tokenize(&self, text: &str) -> Vec<String> {
+        match self {
+            Tokenizer::Chars => text.chars().map(String::from).collect(),
+            Tokenizer::Whitespace => text.split_whitespace().map(String::from).collect(),
+            Tokenizer::Words { lowercase } => {
+                let text = if *lowercase {
+                    text.to_lowercase()
+                } else {
+                    text.to_string()
+                };
+                let mut tokens = Vec::new();
+                for word in text.split_whitespace() {
+                    let mut current = String::new();
+                    for c in word.chars() {
+                        if is_split_punctuation(c) {
+                            if !current.is_empty() {
+                                tokens.push(std::mem::take(&mut current));
+                            }
+                            tokens.push(c.to_string());
+                        } else {
+                            current.push(c);
+                        }
+                    }
+                    if !current.is_empty() {
+                        tokens.push(current);
+                    }
+                }
+                tokens
+            }
+        }
+    }
+
+    /// Text from tokens: the inverse of [`Tokenizer::tokenize`] up to spacing (punctuation is
+    /// attached to the word before it, opening brackets and quotes to the word after).
+    ///
+    /// ```
+    /// use trainer::Tokenizer;
+    /// let words = Tokenizer::Words { lowercase: true };
+    /// let tokens = ["a", "dog", "(", "brown", ")", "runs", "."].map(String::from);
+    /// assert_eq!(words.detokenize(&tokens), "a dog (brown) runs.");
+    /// ```
+    pub fn detokenize(&self, tokens: &[String]) -> String {
+        match self {
+            Tokenizer::Chars => tokens.concat(),
+            Tokenizer::Whitespace => tokens.join(" "),
+            Tokenizer::Words { .. } => {
+                let mut out = String::new();
+                let mut glue_next = false;
+                for token in tokens {
+                    let attaches_left = token.chars().count() == 1
+                        && matches!(token.chars().next(), Some(c) if ".,;:!?)]}%'".contains(c));
+                    if !out.is_empty() && !attaches_left && !glue_next {
+                        out.push(' ');
+                    }
+                    out.push_str(token);
+                    glue_next = matches!(token.as_str(), "(" | "[" | "{" | "\"" | "$");
+                }
+                out
+            }
+        }
+    }
+}
+
+/// Punctuation that [`Tokenizer::Words`] splits off.
+fn is_split_punctuation(c: char) -> bool {
+    c.is_ascii_punctuation() && c != '\'' && c != '-' || matches!(c, '„' | '“' | '”' | '«' | '»')
+}

@@ -1,0 +1,162 @@
+//! Vocabularies: token ↔ id, with the four special tokens first.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Result, TrainerError};
+
+/// Padding (id 0).
+pub const PAD: &str = "<pad>";
+/// Begin of sequence (id 1).
+pub const BOS: &str = "<bos>";
+/// End of sequence (id 2).
+pub const EOS: &str = "<eos>";
+/// Unknown token (id 3).
+pub const UNK: &str = "<unk>";
+
+/// A vocabulary: `<pad>`, `<bos>`, `<eos>`, `<unk>` at ids 0–3, then tokens by frequency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "VocabFile", into = "VocabFile")]
+pub struct Vocab {
+    tokens: Vec<String>,
+    ids: HashMap<String, usize>,
+}
+
+/// The file form of a vocabulary: its tokens in id order.
+#[derive(Serialize, Deserialize)]
+struct VocabFile {
+    tokens: Vec<String>,
+}
+
+impl TryFrom<VocabFile> for Vocab {
+    type Error = String;
+
+    fn try_from(file: VocabFile) -> Result<Self, String> {
+        if file.tokens.get(..4) != Some(&[PAD, BOS, EOS, UNK].map(String::from)[..]) {
+            return Err(format!(
+                "a vocabulary starts with {PAD}, {BOS}, {EOS}, {UNK}"
+            ));
+        }
+        let ids: HashMap<String, usize> = file
+            .tokens
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), i))
+            .collect();
+        if ids.len() != file.tokens.len() {
+            return Err("a vocabulary lists each token once".into());
+        }
+        Ok(Self {
+            tokens: file.tokens,
+            ids,
+        })
+    }
+}
+
+impl From<Vocab> for VocabFile {
+    fn from(vocab: Vocab) -> Self {
+        Self {
+            tokens: vocab.tokens,
+        }
+    }
+}
+
+impl Vocab {
+    /// Id of [`PAD`].
+    pub const PAD_ID: usize = 0;
+    /// Id of [`BOS`].
+    pub const BOS_ID: usize = 1;
+    /// Id of [`EOS`].
+    pub const EOS_ID: usize = 2;
+    /// Id of [`UNK`].
+    pub const UNK_ID: usize = 3;
+
+    /// Builds a vocabulary from token sequences: tokens seen at least `min_count` times, most
+    /// frequent first (ties in first-seen order), at most `max_size` tokens besides the specials.
+    pub fn build<'a>(
+        sequences: impl IntoIterator<Item = &'a [String]>,
+        min_count: usize,
+        max_size: Option<usize>,
+    ) -> Self {
+        let mut counts: HashMap<&str, (usize, usize)> = HashMap::new();
+        for token in sequences.into_iter().flatten() {
+            let next = counts.len();
+            counts.entry(token).or_insert((0, next)).0 += 1;
+        }
+        let mut by_count: Vec<(&str, (usize, usize))> = counts
+            .into_iter()
+            .filter(|(_, (n, _))| *n >= min_count)
+            .collect();
+        by_count.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.1.1.cmp(&b.1.1)));
+        let specials = [PAD, BOS, EOS, UNK].map(String::from);
+        let tokens = specials
+            .into_iter()
+            .chain(
+                by_count
+                    .into_iter()
+                    .filter(|(t, _)| ![PAD, BOS, EOS, UNK].contains(t))
+                    .take(max_size.unwrap_or(usize::MAX))
+                    .map(|(t, _)| t.to_string()),
+            )
+            .collect::<Vec<_>>();
+        Self::try_from(VocabFile { tokens }).expect("built vocabularies are well-formed")
+    }
+
+    /// Number of tokens, specials included.
+    pub fn len(&self) -> usize {
+        self.tokens.len()
+    }
+
+    /// Whether only the special tokens are present.
+    pub fn is_empty(&self) -> bool {
+        self.tokens.len() <= 4
+    }
+
+    /// The id of `token`, or [`Vocab::UNK_ID`].
+    pub fn id(&self, token: &str) -> usize {
+        self.ids.get(token).copied().unwrap_or(Self::UNK_ID)
+    }
+
+    /// Whether `token` is in the vocabulary.
+    pub fn contains(&self, token: &str) -> bool {
+        self.ids.contains_key(token)
+    }
+
+    /// The ids of `tokens` (unknown ones become [`Vocab::UNK_ID`]).
+    pub fn encode(&self, tokens: &[String]) -> Vec<usize> {
+        tokens.iter().map(|t| self.id(t)).collect()
+    }
+
+    /// The token of `id` (`<unk>` for an id out of range).
+    pub fn token(&self, id: usize) -> &str {
+        self.tokens.get(id).map_or(UNK, String::as_str)
+    }
+
+    /// The tokens of `ids`.
+    pub fn decode(&self, ids: &[usize]) -> Vec<String> {
+        ids.iter().map(|&i| self.token(i).to_string()).collect()
+    }
+
+    /// Writes the vocabulary as JSON (atomically).
+    ///
+    /// # Errors
+    ///
+    /// [`TrainerError::Io`] if the file cannot be written.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let json = serde_json::to_vec_pretty(self).expect("vocabularies serialise");
+        crate::run::write_atomic(path, &json)
+    }
+
+    /// Reads a vocabulary written by [`Vocab::save`].
+    ///
+    /// # Errors
+    ///
+    /// [`TrainerError::Io`] if unreadable, [`TrainerError::Run`] if malformed.
+    pub fn load(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|e| TrainerError::io(path, e))?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| TrainerError::run(path, format!("not a vocabulary file: {e}")))
+    }
+}
