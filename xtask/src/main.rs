@@ -352,6 +352,23 @@ fn cmd_train(args: TrainArgs) -> Result<(), TrainerError> {
         .clone()
         .unwrap_or_else(|| first_free(config.task.kind.name()));
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    {
+        // First Ctrl-C: finish the current batch, write a checkpoint, exit cleanly.
+        // Second Ctrl-C: leave at once (the last checkpoint stays intact).
+        let stop = stop.clone();
+        let installed = ctrlc::set_handler(move || {
+            if stop.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                eprintln!("\nsecond interrupt: exiting without a new checkpoint");
+                std::process::exit(130);
+            }
+            eprintln!(
+                "\ninterrupt: stopping after this batch and writing a checkpoint (Ctrl-C again to exit now)"
+            );
+        });
+        if let Err(e) = installed {
+            eprintln!("warning: Ctrl-C will not checkpoint before exiting: {e}");
+        }
+    }
     let summary = trainer::train(TrainRequest {
         config,
         out: out.clone(),

@@ -39,7 +39,8 @@ pub struct PictureFiles {
 
 /// A heatmap's labels and cells: `weights[i][j]` for output row `i`, source column `j`.
 struct Grid<'a> {
-    source: &'a [String],
+    /// Source labels (blank tokens shown as ␣).
+    source: Vec<String>,
     output: Vec<String>,
     weights: &'a [Vec<f32>],
     cell_w: i32,
@@ -55,15 +56,24 @@ impl<'a> Grid<'a> {
         while output.len() < prediction.weights.len() {
             output.push("<eos>".into());
         }
+        let visible = |t: &String| {
+            if t.trim().is_empty() {
+                "␣".to_string()
+            } else {
+                t.clone()
+            }
+        };
+        let source: Vec<String> = prediction.source_tokens.iter().map(visible).collect();
+        let output: Vec<String> = output.iter().map(visible).collect();
         let longest =
             |labels: &[String]| labels.iter().map(|l| l.chars().count()).max().unwrap_or(1) as i32;
-        let cell_w = (8 * longest(&prediction.source_tokens) + 10).clamp(26, 90);
+        let cell_w = (8 * longest(&source) + 10).clamp(26, 90);
         Self {
             left: (8 * longest(&output) + 16).clamp(40, 140),
             top: 40,
             cell_w,
             cell_h: 24,
-            source: &prediction.source_tokens,
+            source,
             output,
             weights: &prediction.weights,
         }

@@ -202,3 +202,76 @@ fn an_empty_input_is_an_error_not_a_guess() {
         .unwrap_err();
     assert!(err.to_string().contains("is empty"), "{err}");
 }
+
+/// A made-up language where each letter has its own phoneme: enough for g2p to learn a little.
+fn synthetic_dictionary(words: usize, seed: u64) -> String {
+    const PHONES: [&str; 8] = ["AA", "B", "K", "D", "EH", "F", "G", "HH"];
+    let mut state = seed;
+    let mut lines = String::new();
+    for _ in 0..words {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let len = 2 + (state >> 60) as usize % 4;
+        let letters: Vec<usize> = (0..len)
+            .map(|i| ((state >> (8 * i + 8)) % 8) as usize)
+            .collect();
+        let word: String = letters.iter().map(|&l| (b'A' + l as u8) as char).collect();
+        let pron: Vec<&str> = letters.iter().map(|&l| PHONES[l]).collect();
+        lines.push_str(&format!("{word}\t{}\n", pron.join(" ")));
+    }
+    lines
+}
+
+#[test]
+fn g2p_and_translate_tasks_train_and_score() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("toy.train"), synthetic_dictionary(800, 1)).unwrap();
+    std::fs::write(dir.path().join("toy.test"), synthetic_dictionary(60, 2)).unwrap();
+    let mut g2p = small_config(0, 12);
+    g2p.task = trainer::TaskConfig::new(TaskKind::G2p);
+    g2p.task.data = Some(dir.path().join("toy.train"));
+    train(g2p, &dir.path().join("g2p"), false, None);
+    let trained = Trained::load(&dir.path().join("g2p"), None).unwrap();
+    let scores = trained
+        .evaluate("test", &trained.config.decoding)
+        .unwrap()
+        .scores;
+    assert!(scores["wer"] >= 0.0 && scores["wer"] <= 100.0);
+    assert!(
+        scores["per"] < 60.0,
+        "a letter-per-phoneme language is learnt a little: {scores:?}"
+    );
+
+    let corpus = dir.path().join("corpus");
+    std::fs::create_dir(&corpus).unwrap();
+    let words = [
+        ("hund", "dog"),
+        ("katze", "cat"),
+        ("rot", "red"),
+        ("gross", "big"),
+        ("klein", "small"),
+    ];
+    for (split, n) in [("train", 400), ("val", 40), ("test", 40)] {
+        let (mut de, mut en) = (String::new(), String::new());
+        for i in 0..n {
+            let (a, b) = (words[i % 5], words[(i / 5 + i) % 5]);
+            de.push_str(&format!("Ein {} und {}.\n", a.0, b.0));
+            en.push_str(&format!("A {} and {}.\n", a.1, b.1));
+        }
+        std::fs::write(corpus.join(format!("{split}.de")), de).unwrap();
+        std::fs::write(corpus.join(format!("{split}.en")), en).unwrap();
+    }
+    let mut translate = small_config(0, 2);
+    translate.task = trainer::TaskConfig::new(TaskKind::Translate);
+    translate.task.data = Some(corpus);
+    translate.task.split_names = ("train".into(), "val".into(), "test".into());
+    train(translate, &dir.path().join("translate"), false, None);
+    let trained = Trained::load(&dir.path().join("translate"), None).unwrap();
+    let evaluation = trained.evaluate("test", &trained.config.decoding).unwrap();
+    assert!(evaluation.scores.contains_key("bleu") && evaluation.scores.contains_key("chrf"));
+    assert!(
+        evaluation.examples[0].references[0].starts_with("a "),
+        "references are lower-cased"
+    );
+}

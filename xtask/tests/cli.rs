@@ -1,0 +1,336 @@
+//! The real `xtask` binary, as a user runs it: train, eval, predict, plot, data, and its errors.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn xtask(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn shared_data() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data");
+    if dir.is_dir() {
+        Some(dir)
+    } else if std::env::var_os("CI").is_some() {
+        panic!("CI must provide ../shared/data");
+    } else {
+        eprintln!("skipped: ../shared/data is not here");
+        None
+    }
+}
+
+#[test]
+fn train_eval_predict_plot_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let run_s = run.to_str().unwrap();
+    let out = xtask(&[
+        "train",
+        "--epochs",
+        "1",
+        "--dates-train",
+        "1500",
+        "--embedding",
+        "16",
+        "--encoder-hidden",
+        "32",
+        "--decoder-hidden",
+        "64",
+        "--quiet",
+        "--out",
+        run_s,
+    ]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(
+        stdout.contains("test scores (1000 items, greedy): exact_match"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("attention.gif"), "{stdout}");
+
+    // Training again into the same directory would overwrite a run: refused.
+    let again = xtask(&["train", "--epochs", "1", "--quiet", "--out", run_s]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(text(&again.stderr).contains("already holds a run; pass --resume"));
+
+    let eval = xtask(&["eval", "--run", run_s, "--beam", "3"]);
+    assert!(eval.status.success(), "{}", text(&eval.stderr));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("eval-test.json")).unwrap()).unwrap();
+    assert_eq!(report["beam"], 3);
+    assert_eq!(report["items"], 1000);
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["predict", "--run", run_s])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"march 3, 1998\n3/3/98\n")
+        .unwrap();
+    let predicted = child.wait_with_output().unwrap();
+    assert!(predicted.status.success());
+    assert_eq!(text(&predicted.stdout).lines().count(), 2);
+
+    let json = xtask(&["predict", "--run", run_s, "--json", "1998.03.03"]);
+    let line: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(line["source_tokens"].as_array().unwrap().len(), 10);
+
+    let plots = dir.path().join("plots");
+    let plot = xtask(&[
+        "plot",
+        "--run",
+        run_s,
+        "--out",
+        plots.to_str().unwrap(),
+        "tue, 3 mar 1998",
+    ]);
+    assert!(plot.status.success(), "{}", text(&plot.stderr));
+    for ext in ["png", "svg", "gif", "json"] {
+        assert!(
+            plots.join(format!("attention.{ext}")).is_file(),
+            "attention.{ext}"
+        );
+    }
+    image::open(plots.join("attention.png")).unwrap();
+}
+
+#[test]
+fn bad_flags_are_clear_errors() {
+    let out = xtask(&["train", "--score", "luong"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("invalid value 'luong' for '--score <SCORE>'"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = xtask(&["train", "--task", "poetry"]);
+    assert_eq!(out.status.code(), Some(2));
+
+    let out = xtask(&["train", "--epochs", "0", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr).trim(),
+        "error: --epochs = 0 is invalid: must be at least 1"
+    );
+
+    let out = xtask(&["train", "--task", "g2p"]);
+    assert!(
+        text(&out.stderr).contains("the g2p task needs a data path"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = xtask(&["eval", "--run", "/nonexistent/run"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("/nonexistent/run: no such run directory"));
+
+    #[cfg(not(feature = "ndarray"))]
+    {
+        let out = xtask(&["train", "--device", "ndarray", "--quiet"]);
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(
+            text(&out.stderr).trim(),
+            "error: device \"ndarray\" is not compiled into this build; rebuild with `--features ndarray`"
+        );
+    }
+}
+
+/// Serves `files` (name → bytes) over HTTP on a loopback port, for `requests` requests.
+fn serve(files: Vec<(String, Vec<u8>)>, requests: usize, truncate: bool) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(requests) {
+            let mut stream = stream.unwrap();
+            let mut request = [0u8; 4096];
+            let n = stream.read(&mut request).unwrap();
+            let line = String::from_utf8_lossy(&request[..n])
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string();
+            let path = line
+                .split(' ')
+                .nth(1)
+                .unwrap_or("/")
+                .trim_start_matches('/')
+                .to_string();
+            match files.iter().find(|(name, _)| *name == path) {
+                Some((_, body)) => {
+                    let sent = if truncate {
+                        &body[..body.len() / 2]
+                    } else {
+                        &body[..]
+                    };
+                    let header = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = stream.write_all(header.as_bytes());
+                    let _ = stream.write_all(sent);
+                }
+                None => {
+                    let _ = stream.write_all(
+                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    );
+                }
+            }
+        }
+    });
+    address
+}
+
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[test]
+fn data_downloads_are_checksum_verified_and_never_half_written() {
+    let Some(shared) = shared_data() else { return };
+    let read = |name: &str| std::fs::read(shared.join("cmudict").join(name)).unwrap();
+    let files = vec![
+        ("g014b2b.train".to_string(), read("g014b2b.train")),
+        ("g014b2b.test".to_string(), read("g014b2b.test")),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+
+    // A good mirror: both files arrive and check out.
+    let good = dir.path().join("good");
+    let url = serve(files.clone(), 2, false);
+    let out = xtask(&[
+        "data",
+        "cmudict",
+        "--out",
+        good.to_str().unwrap(),
+        "--base-url",
+        &url,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(listing(&good), ["g014b2b.test", "g014b2b.train"]);
+    assert_eq!(
+        std::fs::read(good.join("g014b2b.train")).unwrap(),
+        files[0].1
+    );
+
+    // A mirror serving altered bytes: an error naming the checksum, and nothing kept.
+    let mut altered = files.clone();
+    altered[0].1[100] ^= 1;
+    let bad = dir.path().join("bad");
+    let url = serve(altered, 1, false);
+    let out = xtask(&[
+        "data",
+        "cmudict",
+        "--out",
+        bad.to_str().unwrap(),
+        "--base-url",
+        &url,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("g014b2b.train: SHA-256 is") && stderr.contains("expected 5882433c"),
+        "{stderr}"
+    );
+    assert!(listing(&bad).is_empty(), "left behind: {:?}", listing(&bad));
+
+    // A transfer that breaks off: an error, and nothing kept.
+    let cut = dir.path().join("cut");
+    let url = serve(files, 1, true);
+    let out = xtask(&[
+        "data",
+        "cmudict",
+        "--out",
+        cut.to_str().unwrap(),
+        "--base-url",
+        &url,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("downloading"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(listing(&cut).is_empty(), "left behind: {:?}", listing(&cut));
+}
+
+#[test]
+fn ctrl_c_checkpoints_mid_epoch_and_resume_finishes_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let run_s = run.to_str().unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args([
+            "train",
+            "--epochs",
+            "1",
+            "--dates-train",
+            "8000",
+            "--quiet",
+            "--out",
+            run_s,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Training has begun once the run's files are written; give it a few batches.
+    while !run.join("manifest.json").exists() {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("interrupted: resume with"),
+        "{}",
+        text(&out.stdout)
+    );
+    let checkpoints: Vec<PathBuf> = std::fs::read_dir(run.join("checkpoints"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(checkpoints.len(), 1, "{checkpoints:?}");
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(checkpoints[0].join("state.json")).unwrap()).unwrap();
+    assert_eq!(state["epoch"], 0);
+    assert!(state["batches_done"].as_u64().unwrap() > 0, "{state}");
+
+    let resumed = xtask(&[
+        "train", "--resume", "--epochs", "1", "--quiet", "--out", run_s,
+    ]);
+    assert!(resumed.status.success(), "{}", text(&resumed.stderr));
+    assert!(
+        text(&resumed.stdout).contains("trained 1 epochs"),
+        "{}",
+        text(&resumed.stdout)
+    );
+}
