@@ -454,11 +454,8 @@ fn cmd_predict(args: PredictArgs) -> Result<(), TrainerError> {
         args.text
     };
     for prediction in trained.predict(&inputs, &options)? {
-        if !prediction.unknown.is_empty() {
-            eprintln!(
-                "warning: {:?} has tokens the model never saw, read as <unk>: {:?}",
-                prediction.input, prediction.unknown
-            );
+        for warning in &prediction.warnings {
+            eprintln!("warning: {:?}: {warning}", prediction.input);
         }
         if args.json {
             println!(

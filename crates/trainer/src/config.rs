@@ -336,7 +336,16 @@ impl RunConfig {
     /// [`TrainerError::Run`] if malformed.
     pub fn load(path: &Path) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|e| TrainerError::io(path, e))?;
-        let value: serde_json::Value = serde_json::from_slice(&bytes)
+        Self::parse(path, &bytes)
+    }
+
+    /// Parses a `config.json`'s bytes; errors name `path`.
+    ///
+    /// # Errors
+    ///
+    /// As [`RunConfig::load`], without the reading.
+    pub fn parse(path: &Path, bytes: &[u8]) -> Result<Self> {
+        let value: serde_json::Value = serde_json::from_slice(bytes)
             .map_err(|e| TrainerError::run(path, format!("not valid JSON: {e}")))?;
         let version = value
             .get("version")

@@ -27,6 +27,9 @@ pub struct Prediction {
     pub source_tokens: Vec<String>,
     /// Source tokens that are not in the vocabulary (read as `<unk>`).
     pub unknown: Vec<String>,
+    /// What the caller should know about this input (unknown tokens, a length beyond any
+    /// training source, an output cut at the length limit).
+    pub warnings: Vec<String>,
     /// The output tokens.
     pub output_tokens: Vec<String>,
     /// The output as text.
@@ -53,6 +56,8 @@ pub struct Trained {
     pub model: Seq2Seq,
     /// The device it runs on.
     pub device: Device,
+    /// The longest training source in tokens (0 if the run's manifest does not say).
+    pub longest_source: usize,
 }
 
 impl Trained {
@@ -84,7 +89,12 @@ impl Trained {
             .init(&device)
             .map_err(|e| TrainerError::run(run.config(), format!("cannot build the model: {e}")))?;
         let model = load_model(model, &run.model())?.valid();
+        let longest_source = std::fs::read(run.manifest())
+            .ok()
+            .and_then(|b| serde_json::from_slice::<crate::run::Manifest>(&b).ok())
+            .map_or(0, |m| m.longest_source);
         Ok(Self {
+            longest_source,
             config,
             source_vocab,
             target_vocab,
@@ -98,8 +108,11 @@ impl Trained {
         tasks::tokenizers(&self.config.task)
     }
 
-    /// Translates each input line. Unknown source tokens are read as `<unk>` (and listed in
-    /// [`Prediction::unknown`]).
+    /// Translates each input line. Unknown source tokens are read as `<unk>` (listed in
+    /// [`Prediction::unknown`], with a warning). There is no length limit on inputs: a
+    /// recurrent encoder reads any length, and the output may run to
+    /// `⌊max_length_ratio · n⌋ + max_length_extra` tokens; an input longer than every training
+    /// source gets a warning, since the model has never seen one like it.
     ///
     /// # Errors
     ///
@@ -133,13 +146,34 @@ impl Trained {
             .zip(hyps)
             .map(|((input, tokens), hyp)| {
                 let output_tokens = self.target_vocab.decode(&hyp.tokens);
+                let unknown: Vec<String> =
+                    tokens.iter().filter(|t| !self.source_vocab.contains(t)).cloned().collect();
+                let mut warnings = Vec::new();
+                if !unknown.is_empty() {
+                    warnings.push(format!(
+                        "{} of {} tokens are not in the model's vocabulary and were read as <unk>: {:?}",
+                        unknown.len(),
+                        tokens.len(),
+                        unknown
+                    ));
+                }
+                if self.longest_source > 0 && tokens.len() > self.longest_source {
+                    warnings.push(format!(
+                        "the input has {} tokens, more than any training source ({}); expect a weaker output",
+                        tokens.len(),
+                        self.longest_source
+                    ));
+                }
+                if !hyp.finished {
+                    warnings.push(format!(
+                        "the output was cut at the length limit of {} tokens",
+                        hyp.tokens.len()
+                    ));
+                }
                 Prediction {
                     input: input.clone(),
-                    unknown: tokens
-                        .iter()
-                        .filter(|t| !self.source_vocab.contains(t))
-                        .cloned()
-                        .collect(),
+                    warnings,
+                    unknown,
                     source_tokens: tokens,
                     output: target_tokenizer.detokenize(&output_tokens),
                     output_tokens,

@@ -199,6 +199,10 @@ pub struct Manifest {
     pub examples: (usize, usize, usize),
     /// Number of model parameters.
     pub parameters: usize,
+    /// The longest training source, in tokens (inputs longer than this are outside what the
+    /// model has seen).
+    #[serde(default)]
+    pub longest_source: usize,
 }
 
 /// The commit of the git checkout holding the current directory, if any.

@@ -25,10 +25,20 @@ pub struct TextFile {
 /// or corrupt; [`TrainerError::Parse`] naming the first line that is not UTF-8.
 pub fn read_text_file(path: &Path) -> Result<TextFile> {
     let bytes = std::fs::read(path).map_err(|e| TrainerError::io(path, e))?;
-    let sha256 = hex(&Sha256::digest(&bytes));
+    parse_text(path, &bytes)
+}
+
+/// The lines of a file's `bytes` (gzip or plain), errors naming `path`: [`read_text_file`]
+/// without the reading, for callers (and fuzzers) that already hold the bytes.
+///
+/// # Errors
+///
+/// As [`read_text_file`].
+pub fn parse_text(path: &Path, bytes: &[u8]) -> Result<TextFile> {
+    let sha256 = hex(&Sha256::digest(bytes));
     let text: Vec<u8> = if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
-        MultiGzDecoder::new(&bytes[..])
+        MultiGzDecoder::new(bytes)
             .read_to_end(&mut out)
             .map_err(|e| {
                 TrainerError::io(
@@ -41,7 +51,7 @@ pub fn read_text_file(path: &Path) -> Result<TextFile> {
             })?;
         out
     } else {
-        bytes
+        bytes.to_vec()
     };
     let mut lines = Vec::new();
     for (i, line) in BufReader::new(&text[..]).split(b'\n').enumerate() {

@@ -243,6 +243,12 @@ pub fn train(request: TrainRequest) -> Result<TrainSummary> {
                 prepared.data.test.len(),
             ),
             parameters: model.num_params(),
+            longest_source: prepared
+                .train
+                .iter()
+                .map(|p| p.source.len())
+                .max()
+                .unwrap_or(0),
         };
         write_atomic(
             &run.manifest(),

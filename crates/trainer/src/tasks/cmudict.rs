@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::data::{EvalItem, Pair};
-use crate::text_file::read_text_file;
+use crate::text_file::parse_text;
 use crate::{Result, TrainerError};
 
 /// A dictionary: each word (lower-cased letters) with its pronunciations, in file order.
@@ -71,7 +71,17 @@ impl Dictionary {
     /// [`TrainerError::Io`] / [`TrainerError::Parse`] naming the file and line, or
     /// [`TrainerError::Empty`] if it has no entries.
     pub fn read(path: &Path) -> Result<Self> {
-        let file = read_text_file(path)?;
+        let bytes = std::fs::read(path).map_err(|e| TrainerError::io(path, e))?;
+        Self::parse(path, &bytes)
+    }
+
+    /// Parses a dictionary file's `bytes` (plain or gzip); errors name `path`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Dictionary::read`], without the reading.
+    pub fn parse(path: &Path, bytes: &[u8]) -> Result<Self> {
+        let file = parse_text(path, bytes)?;
         let mut index: BTreeMap<String, usize> = BTreeMap::new();
         let mut entries: Vec<(String, Vec<Vec<String>>)> = Vec::new();
         for (i, line) in file.lines.iter().enumerate() {

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::data::{EvalItem, Pair};
-use crate::text_file::read_text_file;
+use crate::text_file::{TextFile, read_text_file};
 use crate::tokenize::Tokenizer;
 use crate::{Result, TrainerError};
 
@@ -25,8 +25,21 @@ impl Parallel {
     /// [`TrainerError::LineCountMismatch`] naming both files and counts; the reading errors of
     /// [`read_text_file`]; [`TrainerError::Empty`] if no pair remains.
     pub fn read(source: &Path, target: &Path) -> Result<Self> {
-        let (src, tgt) = (read_text_file(source)?, read_text_file(target)?);
-        let count = |f: &crate::text_file::TextFile| {
+        Self::from_files(
+            source,
+            read_text_file(source)?,
+            target,
+            read_text_file(target)?,
+        )
+    }
+
+    /// Pairs up two files already read (errors name `source` and `target`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Parallel::read`], without the reading.
+    pub fn from_files(source: &Path, src: TextFile, target: &Path, tgt: TextFile) -> Result<Self> {
+        let count = |f: &TextFile| {
             f.lines.len() - usize::from(f.lines.last().is_some_and(String::is_empty))
         };
         if count(&src) != count(&tgt) {
