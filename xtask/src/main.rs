@@ -4,6 +4,8 @@
 //! prints results. `cargo xtask <command> --help` documents every flag.
 #![recursion_limit = "256"]
 
+mod bench;
+
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -38,6 +40,22 @@ enum Command {
     Plot(PlotArgs),
     /// Download a public data set (cmudict, multi30k), checking every file's SHA-256.
     Data(DataArgs),
+    /// Time the workloads of shared/bench/SPEC.md on our model (built with optimisations) and
+    /// print them as JSON lines.
+    Bench(BenchArgs),
+}
+
+#[derive(Args, Debug)]
+struct BenchArgs {
+    /// Backend to time.
+    #[arg(long, default_value = "flex", value_parser = ["flex", "ndarray", "wgpu"])]
+    device: String,
+    /// Timed iterations per workload (after two warm-up runs).
+    #[arg(long, default_value_t = 20)]
+    steps: usize,
+    /// Also time train_step at source/target lengths 24 and 48.
+    #[arg(long)]
+    sweep: bool,
 }
 
 #[derive(Args, Debug)]
@@ -492,6 +510,43 @@ fn cmd_data(args: DataArgs) -> Result<(), TrainerError> {
     Ok(())
 }
 
+fn cmd_bench(args: BenchArgs) -> Result<(), TrainerError> {
+    if cfg!(debug_assertions) {
+        // Timings of an unoptimised build mean nothing: run the release build instead.
+        let mut command =
+            std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        command.args([
+            "run",
+            "--release",
+            "--quiet",
+            "-p",
+            "xtask",
+            "--no-default-features",
+            "--features",
+        ]);
+        command
+            .arg(&args.device)
+            .args(["--", "bench", "--device", &args.device, "--steps"]);
+        command.arg(args.steps.to_string());
+        if args.sweep {
+            command.arg("--sweep");
+        }
+        let status = command.status().map_err(|e| TrainerError::io("cargo", e))?;
+        if !status.success() {
+            return Err(TrainerError::invalid(
+                "bench",
+                status,
+                "the release build failed",
+            ));
+        }
+        return Ok(());
+    }
+    if args.steps == 0 {
+        return Err(TrainerError::invalid("--steps", 0, "must be at least 1"));
+    }
+    bench::run(args.device.parse()?, args.steps, args.sweep)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -500,6 +555,7 @@ fn main() -> ExitCode {
         Command::Predict(args) => cmd_predict(args),
         Command::Plot(args) => cmd_plot(args),
         Command::Data(args) => cmd_data(args),
+        Command::Bench(args) => cmd_bench(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -139,13 +139,13 @@ fn bad_flags_are_clear_errors() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("/nonexistent/run: no such run directory"));
 
-    #[cfg(not(feature = "ndarray"))]
+    #[cfg(not(feature = "wgpu"))]
     {
-        let out = xtask(&["train", "--device", "ndarray", "--quiet"]);
+        let out = xtask(&["train", "--device", "wgpu", "--quiet"]);
         assert_eq!(out.status.code(), Some(1));
         assert_eq!(
             text(&out.stderr).trim(),
-            "error: device \"ndarray\" is not compiled into this build; rebuild with `--features ndarray`"
+            "error: device \"wgpu\" is not compiled into this build; rebuild with `--features wgpu`"
         );
     }
 }

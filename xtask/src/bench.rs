@@ -1,0 +1,135 @@
+//! `cargo xtask bench`: the workloads of `shared/bench/SPEC.md` ("bahdanau-gru-bench") on our
+//! own encoder, attention and decoder crates, printed as the JSON lines the spec defines.
+
+use std::time::Instant;
+
+use attention_core::ScoreKind;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::prelude::*;
+use burn::tensor::TensorData;
+use decoder::{
+    DecoderConfig, InitialState, MaxLength, QueryOrdering, SearchOptions, Seq2Seq, Seq2SeqConfig,
+};
+use encoder::{CellKind, EncoderConfig};
+use trainer::{Backend, TrainerError};
+
+/// Vocabulary, embedding, hidden and attention sizes of the spec's model.
+const V: usize = 64;
+const E: usize = 128;
+const H: usize = 256;
+
+/// The spec's model: a 1-layer unidirectional GRU encoder (256), Bahdanau additive attention
+/// (256), a GRU decoder fed `[embedding; context]`, output `[s_i; c_i]` → 64 logits.
+pub fn spec_model(device: &Device) -> Result<Seq2Seq, TrainerError> {
+    Ok(Seq2SeqConfig::new(
+        EncoderConfig::new(V, E, H).with_cell(CellKind::Gru),
+        DecoderConfig::new(V, E, H, H)
+            .with_cell(CellKind::Gru)
+            .with_score(Some(ScoreKind::Additive))
+            .with_attention_size(Some(H))
+            .with_ordering(QueryOrdering::Bahdanau)
+            .with_initial_state(InitialState::EncoderFinal),
+    )
+    .init(device)?)
+}
+
+/// `src[k] = 7k mod 64`, `tgt[k] = 5k mod 64` over the row-major batch.
+fn ids(batch: usize, len: usize, factor: usize, device: &Device) -> Tensor<2, Int> {
+    let data: Vec<i64> = (0..batch * len)
+        .map(|k| ((factor * k) % V) as i64)
+        .collect();
+    Tensor::from_data(TensorData::new(data, [batch, len]), device)
+}
+
+/// Two untimed warm-up runs, then the mean milliseconds of `steps` timed runs.
+fn timed(steps: usize, mut f: impl FnMut()) -> f64 {
+    f();
+    f();
+    let start = Instant::now();
+    for _ in 0..steps {
+        f();
+    }
+    start.elapsed().as_secs_f64() * 1e3 / steps as f64
+}
+
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// Runs the spec's workloads on `backend` and prints one JSON object per line.
+///
+/// # Errors
+///
+/// A backend that is not compiled in; model errors.
+pub fn run(backend: Backend, steps: usize, sweep: bool) -> Result<(), TrainerError> {
+    let device = backend.device()?;
+    let train_device = device.clone().autodiff();
+    train_device.seed(0);
+    let mut model = spec_model(&train_device)?;
+    let mut optim = AdamConfig::new().init();
+    let loss_fn = CrossEntropyLossConfig::new().init(&train_device);
+    let line = |bench: &str, batch: usize, len: usize, ms: f64| {
+        println!(
+            "{}",
+            serde_json::json!({
+                "impl": "ours", "backend": backend.name(), "bench": bench, "batch": batch,
+                "src_len": len, "tgt_len": len, "ms": ms,
+                "target_tok_per_s": (batch * len) as f64 / (ms / 1e3),
+            })
+        );
+    };
+    let lengths: &[usize] = if sweep { &[12, 24, 48] } else { &[12] };
+    for &len in lengths {
+        let batch = 64;
+        let (src, tgt) = (
+            ids(batch, len, 7, &train_device),
+            ids(batch, len, 5, &train_device),
+        );
+        let lengths = vec![len; batch];
+        let ms = timed(steps, || {
+            let out = model
+                .forward(src.clone(), &lengths, tgt.clone())
+                .expect("lengths fit");
+            let loss = loss_fn.forward(
+                out.logits.reshape([batch * len, V]),
+                tgt.clone().reshape([batch * len]),
+            );
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(1e-3, model.clone(), grads);
+            let _ = device.sync();
+        });
+        line("train_step", batch, len, ms);
+    }
+    let inference = model.valid();
+    let search = SearchOptions {
+        bos: 0,
+        eos: usize::MAX,
+        max_length: MaxLength {
+            ratio: 0.0,
+            extra: 12,
+        },
+    };
+    for batch in [64, 1] {
+        let src = ids(batch, 12, 7, &device);
+        let lengths = vec![12; batch];
+        let ms = timed(steps, || {
+            let hyps = inference
+                .greedy(src.clone(), &lengths, &search)
+                .expect("lengths fit");
+            assert!(
+                hyps.iter().all(|h| h.tokens.len() == 12),
+                "exactly 12 steps"
+            );
+        });
+        line(&format!("greedy_b{batch}"), batch, 12, ms);
+    }
+    println!(
+        "{}",
+        serde_json::json!({"impl": "ours", "backend": backend.name(), "bench": "peak_rss", "mib": peak_rss_mib()})
+    );
+    Ok(())
+}
