@@ -26,6 +26,11 @@ use crate::{Result, TrainerError};
 /// Checkpoints kept on disk (older ones are removed once a newer one is complete).
 const KEEP_CHECKPOINTS: usize = 2;
 
+/// Held for the whole of a training run. Burn's CPU random generator is process-wide (seeding
+/// one device seeds them all), so two runs interleaving their initialisation or dropout draws
+/// would each stop being a function of its own seed: runs in one process take turns instead.
+static ONE_RUN_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// What to train, where, and how to report.
 #[derive(Debug, Clone)]
 pub struct TrainRequest {
@@ -162,7 +167,8 @@ pub fn clip_global_norm(model: &Seq2Seq, grads: &mut GradientsParams, max_norm: 
     total
 }
 
-/// Trains a model as `request` says, writing the run directory as it goes.
+/// Trains a model as `request` says, writing the run directory as it goes. On CPU the result
+/// is a function of the seed; concurrent calls in one process run one after the other.
 ///
 /// # Errors
 ///
@@ -170,6 +176,9 @@ pub fn clip_global_norm(model: &Seq2Seq, grads: &mut GradientsParams, max_norm: 
 /// none (with it), file errors, or [`TrainerError::Diverged`] when the loss stops being finite
 /// (the last checkpoint is kept).
 pub fn train(request: TrainRequest) -> Result<TrainSummary> {
+    let _turn = ONE_RUN_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let started = Instant::now();
     let run = RunDir::new(&request.out);
     let config = if request.resume {
