@@ -39,6 +39,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod activation;
 mod attention;
 mod context;
 mod error;
@@ -47,6 +48,7 @@ mod memory;
 mod score;
 mod softmax;
 
+pub use activation::tanh_via_sigmoid;
 pub use attention::{Attention, AttentionConfig, AttentionOutput};
 pub use context::context;
 pub use error::AttentionError;

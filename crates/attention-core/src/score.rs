@@ -8,6 +8,7 @@ use core::str::FromStr;
 
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
+use burn::tensor::activation::sigmoid;
 
 use crate::AttentionError;
 
@@ -174,7 +175,11 @@ impl Score {
             Score::Additive(additive) => {
                 let query = additive.query_proj.forward(queries); // [batch, tgt_len, attn]
                 let hidden = query.unsqueeze_dim::<4>(2) + keys.unsqueeze_dim::<4>(1); // [batch, tgt_len, src_len, attn]
-                additive.energy.forward(hidden.tanh()).squeeze_dim::<3>(3) // [batch, tgt_len, src_len]
+                // vᵀ tanh(x) = vᵀ (2σ(2x) − 1) = 2 vᵀσ(2x) − Σv: the `tanh` through a sigmoid
+                // (see `tanh_via_sigmoid`), with its affine part moved onto the small scores.
+                let gate = sigmoid(hidden * 2.0);
+                let v_sum = additive.energy.weight.val().sum().reshape([1, 1, 1]);
+                additive.energy.forward(gate).squeeze_dim::<3>(3) * 2.0 - v_sum // [batch, tgt_len, src_len]
             }
         }
     }

@@ -10,6 +10,7 @@
 //! state that padded steps leave untouched ([`CellState::keep_where`]), and one place to
 //! optimise the step.
 
+use attention_core::tanh_via_sigmoid;
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::sigmoid;
@@ -193,7 +194,7 @@ impl RecurrentCell {
                 ); // [batch, 2 · hidden]
                 let r = rz.clone().narrow(1, 0, hidden_size);
                 let z = rz.narrow(1, hidden_size, hidden_size);
-                let n = (block(&projected, 2) + r * block(&from_state, 2)).tanh();
+                let n = tanh_via_sigmoid(block(&projected, 2) + r * block(&from_state, 2));
                 // (1 − z) ⊙ n + z ⊙ h = n + z ⊙ (h − n)
                 let hidden = n.clone() + z * (state.hidden - n); // [batch, hidden]
                 CellState { hidden, cell: None }
@@ -202,11 +203,11 @@ impl RecurrentCell {
                 let gates = projected + from_state; // [batch, 4 · hidden]
                 let i = sigmoid(block(&gates, 0));
                 let f = sigmoid(block(&gates, 1));
-                let g = block(&gates, 2).tanh();
+                let g = tanh_via_sigmoid(block(&gates, 2));
                 let o = sigmoid(block(&gates, 3));
                 let old_cell = state.cell.expect("an LSTM state carries a memory cell");
                 let cell = f * old_cell + i * g; // [batch, hidden]
-                let hidden = o * cell.clone().tanh();
+                let hidden = o * tanh_via_sigmoid(cell.clone());
                 CellState {
                     hidden,
                     cell: Some(cell),

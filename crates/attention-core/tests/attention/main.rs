@@ -10,3 +10,5 @@ mod properties;
 mod gradients;
 // The same numbers on the flex and ndarray backends.
 mod backends;
+// `tanh` computed through the sigmoid: values and gradients.
+mod activation;
