@@ -1,6 +1,10 @@
 //! `cargo xtask bench`: the workloads of `shared/bench/SPEC.md` ("bahdanau-gru-bench") on our
 //! own encoder, attention and decoder crates, printed as the JSON lines the spec defines.
 
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::Instant;
 
 use attention_core::ScoreKind;
@@ -73,14 +77,11 @@ pub fn run(backend: Backend, steps: usize, sweep: bool) -> Result<(), TrainerErr
     let mut optim = AdamConfig::new().init();
     let loss_fn = CrossEntropyLossConfig::new().init(&train_device);
     let line = |bench: &str, batch: usize, len: usize, ms: f64| {
-        println!(
-            "{}",
-            serde_json::json!({
-                "impl": "ours", "backend": backend.name(), "bench": bench, "batch": batch,
-                "src_len": len, "tgt_len": len, "ms": ms,
-                "target_tok_per_s": (batch * len) as f64 / (ms / 1e3),
-            })
-        );
+        emit(&serde_json::json!({
+            "impl": "ours", "backend": backend.name(), "bench": bench, "batch": batch,
+            "src_len": len, "tgt_len": len, "ms": ms,
+            "target_tok_per_s": (batch * len) as f64 / (ms / 1e3),
+        }))
     };
     let lengths: &[usize] = if sweep { &[12, 24, 48] } else { &[12] };
     for &len in lengths {
@@ -102,7 +103,7 @@ pub fn run(backend: Backend, steps: usize, sweep: bool) -> Result<(), TrainerErr
             model = optim.step(1e-3, model.clone(), grads);
             let _ = device.sync();
         });
-        line("train_step", batch, len, ms);
+        line("train_step", batch, len, ms)?;
     }
     let inference = model.valid();
     let search = SearchOptions {
@@ -125,11 +126,141 @@ pub fn run(backend: Backend, steps: usize, sweep: bool) -> Result<(), TrainerErr
                 "exactly 12 steps"
             );
         });
-        line(&format!("greedy_b{batch}"), batch, 12, ms);
+        line(&format!("greedy_b{batch}"), batch, 12, ms)?;
+    }
+    emit(
+        &serde_json::json!({"impl": "ours", "backend": backend.name(), "bench": "peak_rss", "mib": peak_rss_mib()}),
+    )
+}
+
+/// Prints one JSON line; a closed standard output (`| head`) is an error, not a panic.
+fn emit(value: &serde_json::Value) -> Result<(), TrainerError> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{value}")
+        .and_then(|()| out.flush())
+        .map_err(|e| TrainerError::io("<stdout>", e))
+}
+
+/// What [`side_by_side`] runs.
+pub struct SideBySide {
+    /// Our backend.
+    pub device: String,
+    /// Timed iterations per workload, for both.
+    pub steps: usize,
+    /// Time train_step at lengths 24 and 48 too.
+    pub sweep: bool,
+    /// The Python that has PyTorch.
+    pub python: PathBuf,
+    /// `torch_ref.py`.
+    pub script: PathBuf,
+    /// Alternating rounds.
+    pub rounds: usize,
+}
+
+/// Runs `command`, returns its standard output's JSON lines (each echoed as it is read).
+fn json_lines(mut command: Command, what: &str) -> Result<Vec<serde_json::Value>, TrainerError> {
+    let output = command
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| TrainerError::io(what, e))?;
+    if !output.status.success() {
+        return Err(TrainerError::invalid(
+            what,
+            output.status,
+            "the benchmark run failed",
+        ));
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.lines()
+        .filter(|l| l.trim_start().starts_with('{'))
+        .map(|l| {
+            println!("{l}");
+            serde_json::from_str(l)
+                .map_err(|e| TrainerError::invalid(what, l, format!("not a JSON line: {e}")))
+        })
+        .collect()
+}
+
+/// `train_step@12` style keys, and the measured value (`ms`, or `mib` for `peak_rss`).
+fn keyed(lines: &[serde_json::Value]) -> Vec<(String, f64)> {
+    lines
+        .iter()
+        .filter_map(|l| {
+            let bench = l["bench"].as_str()?;
+            if bench == "peak_rss" {
+                return Some((bench.to_string(), l["mib"].as_f64()?));
+            }
+            Some((
+                format!("{bench}@{}", l["src_len"].as_u64()?),
+                l["ms"].as_f64()?,
+            ))
+        })
+        .collect()
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+/// Alternates our benchmark and the PyTorch reference, `rounds` times each (ours first), each
+/// in its own process; prints every JSON line, then a Markdown table of the medians and the
+/// ratio PyTorch / ours (above 1: we are faster, or smaller).
+///
+/// # Errors
+///
+/// A run that cannot start or fails, or output that is not JSON lines.
+pub fn side_by_side(plan: &SideBySide) -> Result<(), TrainerError> {
+    let exe = std::env::current_exe().map_err(|e| TrainerError::io("current_exe", e))?;
+    if !plan.script.is_file() {
+        return Err(TrainerError::invalid(
+            "--torch-ref",
+            plan.script.display(),
+            "no such file (it is shared/bench/torch_ref.py)",
+        ));
+    }
+    let mut ours: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut theirs: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for _ in 0..plan.rounds {
+        let mut command = Command::new(&exe);
+        command.args(["bench", "--device", &plan.device, "--steps"]);
+        command.arg(plan.steps.to_string());
+        let mut torch = Command::new(&plan.python);
+        torch
+            .arg(&plan.script)
+            .arg("--steps")
+            .arg(plan.steps.to_string());
+        if plan.sweep {
+            command.arg("--sweep");
+            torch.arg("--sweep");
+        }
+        for (key, value) in keyed(&json_lines(command, "xtask bench")?) {
+            ours.entry(key).or_default().push(value);
+        }
+        for (key, value) in keyed(&json_lines(torch, "torch_ref.py")?) {
+            theirs.entry(key).or_default().push(value);
+        }
     }
     println!(
-        "{}",
-        serde_json::json!({"impl": "ours", "backend": backend.name(), "bench": "peak_rss", "mib": peak_rss_mib()})
+        "\n| workload | ours ({}) | PyTorch | PyTorch / ours |\n|---|---:|---:|---:|",
+        plan.device
+    );
+    for (key, values) in &mut ours {
+        let Some(reference) = theirs.get_mut(key) else {
+            continue;
+        };
+        let (a, b) = (median(values), median(reference));
+        let unit = if key == "peak_rss" { "MiB" } else { "ms" };
+        println!("| {key} | {a:.2} {unit} | {b:.2} {unit} | {:.2} |", b / a);
+    }
+    println!(
+        "\nmedians of {} alternating rounds, {} timed steps each",
+        plan.rounds, plan.steps
     );
     Ok(())
 }

@@ -5,6 +5,7 @@
 #![recursion_limit = "256"]
 
 mod bench;
+mod presets;
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -31,6 +32,7 @@ struct Cli {
 enum Command {
     /// Train a model (with no flags: the `dates` task, about a few minutes on a laptop CPU),
     /// then print its test scores, example predictions and attention pictures.
+    #[command(args_override_self = true)]
     Train(Box<TrainArgs>),
     /// Score a trained run on its validation or test split; writes RUN/eval-SPLIT.json.
     Eval(EvalArgs),
@@ -40,9 +42,28 @@ enum Command {
     Plot(PlotArgs),
     /// Download a public data set (cmudict, multi30k), checking every file's SHA-256.
     Data(DataArgs),
+    /// Compare runs' scores by source length (from each RUN/eval-SPLIT.json): a Markdown table,
+    /// and a PNG line chart with --png.
+    Compare(CompareArgs),
     /// Time the workloads of shared/bench/SPEC.md on our model (built with optimisations) and
     /// print them as JSON lines.
     Bench(BenchArgs),
+}
+
+#[derive(Args, Debug)]
+struct CompareArgs {
+    /// Run directories, each already evaluated (`cargo xtask eval`); LABEL=DIR names a curve.
+    #[arg(required = true, value_name = "[LABEL=]RUN")]
+    runs: Vec<String>,
+    /// Which evaluation: valid or test.
+    #[arg(long, default_value = "test", value_parser = ["valid", "test"])]
+    split: String,
+    /// The score to compare (e.g. wer, per, bleu, chrf, exact_match).
+    #[arg(long)]
+    metric: String,
+    /// Also draw the comparison into this PNG file.
+    #[arg(long)]
+    png: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -56,10 +77,24 @@ struct BenchArgs {
     /// Also time train_step at source/target lengths 24 and 48.
     #[arg(long)]
     sweep: bool,
+    /// Also run the PyTorch reference with this Python, alternating with ours (--rounds times
+    /// each, in separate processes), and print the medians side by side.
+    #[arg(long, value_name = "PYTHON")]
+    torch: Option<PathBuf>,
+    /// The PyTorch reference script (with --torch).
+    #[arg(long, default_value = "../shared/bench/torch_ref.py")]
+    torch_ref: PathBuf,
+    /// Alternating rounds (with --torch).
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
 }
 
 #[derive(Args, Debug)]
 struct TrainArgs {
+    /// A named recipe (its flags are in docs/results.md): g2p-cmudict, multi30k-de-en. Flags
+    /// given as well override the preset's.
+    #[arg(long, value_parser = presets::parser())]
+    preset: Option<String>,
     /// Task: dates (generated), g2p (CMUdict format) or translate (parallel text).
     #[arg(long, default_value = "dates", value_parser = ["dates", "g2p", "translate"])]
     task: String,
@@ -351,7 +386,7 @@ fn print_scores(evaluation: &trainer::Evaluation) {
         .map(|(k, v)| format!("{k} {v:.2}"))
         .collect();
     println!(
-        "{} scores ({} items, {}): {}",
+        "{} scores ({} items, {}): {}; perplexity {:.2}",
         evaluation.split,
         evaluation.items,
         if evaluation.beam > 1 {
@@ -359,8 +394,26 @@ fn print_scores(evaluation: &trainer::Evaluation) {
         } else {
             "greedy".into()
         },
-        scores.join(", ")
+        scores.join(", "),
+        evaluation.perplexity
     );
+    for bucket in &evaluation.by_length {
+        let scores: Vec<String> = bucket
+            .scores
+            .iter()
+            .map(|(k, v)| format!("{k} {v:.2}"))
+            .collect();
+        let range = if bucket.max_len == usize::MAX {
+            format!("{}+", bucket.min_len)
+        } else {
+            format!("{}-{}", bucket.min_len, bucket.max_len)
+        };
+        println!(
+            "  source length {range:>6} ({:>5} items): {}",
+            bucket.items,
+            scores.join(", ")
+        );
+    }
 }
 
 fn cmd_train(args: TrainArgs) -> Result<(), TrainerError> {
@@ -510,9 +563,42 @@ fn cmd_data(args: DataArgs) -> Result<(), TrainerError> {
     Ok(())
 }
 
+fn cmd_compare(args: CompareArgs) -> Result<(), TrainerError> {
+    let mut curves = Vec::new();
+    for run in &args.runs {
+        let (label, dir) = match run.split_once('=') {
+            Some((label, dir)) => (label.to_string(), PathBuf::from(dir)),
+            None => (run.clone(), PathBuf::from(run)),
+        };
+        let path = dir.join(format!("eval-{}.json", args.split));
+        let bytes = std::fs::read(&path).map_err(|e| TrainerError::io(&path, e))?;
+        let evaluation: trainer::Evaluation =
+            serde_json::from_slice(&bytes).map_err(|e| TrainerError::Run {
+                path: path.clone(),
+                message: format!("not an evaluation written by `cargo xtask eval`: {e}"),
+            })?;
+        if evaluation.by_length.is_empty() {
+            return Err(TrainerError::Run {
+                path,
+                message:
+                    "no scores by length (an older version wrote it): run `cargo xtask eval` again"
+                        .into(),
+            });
+        }
+        curves.push(trainer::LengthCurve::new(label, &evaluation));
+    }
+    print!("{}", trainer::length_table(&curves, &args.metric)?);
+    if let Some(png) = &args.png {
+        trainer::write_length_plot(&curves, &args.metric, png)?;
+        println!("wrote {}", png.display());
+    }
+    Ok(())
+}
+
 fn cmd_bench(args: BenchArgs) -> Result<(), TrainerError> {
     if cfg!(debug_assertions) {
-        // Timings of an unoptimised build mean nothing: run the release build instead.
+        // Timings of an unoptimised build mean nothing: run the release build instead, with the
+        // same arguments.
         let mut command =
             std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
         command.args([
@@ -526,17 +612,14 @@ fn cmd_bench(args: BenchArgs) -> Result<(), TrainerError> {
         ]);
         command
             .arg(&args.device)
-            .args(["--", "bench", "--device", &args.device, "--steps"]);
-        command.arg(args.steps.to_string());
-        if args.sweep {
-            command.arg("--sweep");
-        }
+            .arg("--")
+            .args(std::env::args_os().skip(1));
         let status = command.status().map_err(|e| TrainerError::io("cargo", e))?;
         if !status.success() {
             return Err(TrainerError::invalid(
                 "bench",
                 status,
-                "the release build failed",
+                "the release build or the benchmark failed",
             ));
         }
         return Ok(());
@@ -544,17 +627,41 @@ fn cmd_bench(args: BenchArgs) -> Result<(), TrainerError> {
     if args.steps == 0 {
         return Err(TrainerError::invalid("--steps", 0, "must be at least 1"));
     }
-    bench::run(args.device.parse()?, args.steps, args.sweep)
+    match &args.torch {
+        None => bench::run(args.device.parse()?, args.steps, args.sweep),
+        Some(python) => {
+            if args.rounds == 0 {
+                return Err(TrainerError::invalid("--rounds", 0, "must be at least 1"));
+            }
+            bench::side_by_side(&bench::SideBySide {
+                device: args.device.clone(),
+                steps: args.steps,
+                sweep: args.sweep,
+                python: python.clone(),
+                script: args.torch_ref.clone(),
+                rounds: args.rounds,
+            })
+        }
+    }
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let mut cli = Cli::parse_from(&args);
+    if let Command::Train(train) = &cli.command
+        && let Some(name) = &train.preset
+    {
+        // Parse again with the preset's flags in front of the user's, so the user's win.
+        let expanded = presets::expand(&args, name).expect("clap checked the preset name");
+        cli = Cli::parse_from(expanded);
+    }
     let result = match cli.command {
         Command::Train(args) => cmd_train(*args),
         Command::Eval(args) => cmd_eval(args),
         Command::Predict(args) => cmd_predict(args),
         Command::Plot(args) => cmd_plot(args),
         Command::Data(args) => cmd_data(args),
+        Command::Compare(args) => cmd_compare(args),
         Command::Bench(args) => cmd_bench(args),
     };
     match result {

@@ -68,6 +68,45 @@ fn train_eval_predict_plot_from_the_command_line() {
         serde_json::from_slice(&std::fs::read(run.join("eval-test.json")).unwrap()).unwrap();
     assert_eq!(report["beam"], 3);
     assert_eq!(report["items"], 1000);
+    assert!(
+        report["perplexity"].as_f64().unwrap() >= 1.0,
+        "{}",
+        report["perplexity"]
+    );
+    let buckets = report["by_length"].as_array().unwrap();
+    let counted: u64 = buckets.iter().map(|b| b["items"].as_u64().unwrap()).sum();
+    assert_eq!(counted, 1000, "every test item in one length bucket");
+
+    // Two evaluations compared by source length: a table and a PNG.
+    let png = dir.path().join("by-length.png");
+    let compare = xtask(&[
+        "compare",
+        &format!("first={run_s}"),
+        &format!("again={run_s}"),
+        "--metric",
+        "exact_match",
+        "--png",
+        png.to_str().unwrap(),
+    ]);
+    let table = text(&compare.stdout);
+    assert!(compare.status.success(), "{}", text(&compare.stderr));
+    assert!(
+        table.contains("| source length | items | first exact_match | again exact_match |"),
+        "{table}"
+    );
+    assert_eq!(
+        table.lines().filter(|l| l.starts_with("| ")).count(),
+        1 + buckets.len(),
+        "{table}"
+    );
+    image::open(&png).unwrap();
+    let unknown = xtask(&["compare", run_s, "--metric", "bleu"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        text(&unknown.stderr).contains("no such score"),
+        "{}",
+        text(&unknown.stderr)
+    );
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
         .args(["predict", "--run", run_s])
@@ -106,6 +145,62 @@ fn train_eval_predict_plot_from_the_command_line() {
         );
     }
     image::open(plots.join("attention.png")).unwrap();
+}
+
+#[test]
+fn a_preset_gives_defaults_that_the_users_flags_override() {
+    let dir = tempfile::tempdir().unwrap();
+    // 64 made-up words (every 3-letter string over B, A, T, O) spelled letter by letter.
+    let phone = |c: char| match c {
+        'B' => "B",
+        'A' => "AE",
+        'T' => "T",
+        _ => "OW",
+    };
+    let mut dict = String::new();
+    for a in "BATO".chars() {
+        for b in "BATO".chars() {
+            for c in "BATO".chars() {
+                let pron: Vec<&str> = [a, b, c].into_iter().map(phone).collect();
+                dict.push_str(&format!("{a}{b}{c}\t{}\n", pron.join(" ")));
+            }
+        }
+    }
+    std::fs::write(dir.path().join("tiny.train"), dict).unwrap();
+    std::fs::write(dir.path().join("tiny.test"), "BOAT\tB OW AE T\n").unwrap();
+    let run = dir.path().join("run");
+    let out = xtask(&[
+        "train",
+        "--preset",
+        "g2p-cmudict",
+        "--data",
+        dir.path().join("tiny.train").to_str().unwrap(),
+        "--epochs",
+        "1",
+        "--encoder-hidden",
+        "8",
+        "--decoder-hidden",
+        "8",
+        "--quiet",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("config.json")).unwrap()).unwrap();
+    // From the preset:
+    assert_eq!(config["task"]["kind"], "g2p", "{config}");
+    assert_eq!(config["model"]["cell"], "Lstm", "{config}");
+    assert_eq!(config["model"]["attention_size"], 128, "{config}");
+    assert_eq!(config["decoding"]["beam"], 5, "{config}");
+    // The user's own flags win:
+    assert_eq!(config["training"]["epochs"], 1, "{config}");
+    assert_eq!(config["model"]["encoder_hidden"], 8, "{config}");
+    assert_eq!(config["model"]["decoder_hidden"], 8, "{config}");
+
+    let unknown = xtask(&["train", "--preset", "g2p-everything"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(text(&unknown.stderr).contains("possible values: g2p-cmudict, multi30k-de-en"));
 }
 
 #[test]

@@ -15,7 +15,7 @@ use crate::tokenize::Tokenizer;
 use crate::vocab::Vocab;
 
 /// Sentences decoded together.
-const DECODE_BATCH: usize = 128;
+pub(crate) const DECODE_BATCH: usize = 128;
 
 /// Decodes every source (token ids), greedy when `beam` is 1, else beam search; returns the
 /// best hypothesis of each, in input order. Sources are batched by length.
@@ -142,5 +142,85 @@ pub fn selection_score(task: TaskKind, scores: &BTreeMap<String, f64>) -> f64 {
         TaskKind::Dates => scores["exact_match"],
         TaskKind::G2p => -scores["wer"],
         TaskKind::Translate => scores["bleu"],
+    }
+}
+
+/// Bucket edges by source length (tokens) for [`length_buckets`]: g2p words by letters,
+/// sentences by words, generated dates by characters.
+pub fn default_length_edges(task: TaskKind) -> Vec<usize> {
+    match task {
+        TaskKind::G2p => vec![4, 6, 8, 10, 12],
+        TaskKind::Translate => vec![8, 12, 16, 20, 25],
+        TaskKind::Dates => vec![10, 15, 20, 25],
+    }
+}
+
+/// Items grouped by source length.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bucket {
+    /// Shortest source length of the bucket's range.
+    pub min_len: usize,
+    /// Longest source length of the range (`usize::MAX` for the last one).
+    pub max_len: usize,
+    /// Indices into the items, in order.
+    pub indices: Vec<usize>,
+}
+
+/// Groups `items` by source length: with increasing `edges` `[e1, e2, …]`, the buckets are
+/// `0..=e1`, `e1+1..=e2`, …, `e_last+1..`; empty buckets are left out.
+pub fn length_buckets(edges: &[usize], items: &[EvalItem]) -> Vec<Bucket> {
+    let mut bounds: Vec<(usize, usize)> = Vec::with_capacity(edges.len() + 1);
+    let mut min_len = 0;
+    for &edge in edges {
+        bounds.push((min_len, edge));
+        min_len = edge + 1;
+    }
+    bounds.push((min_len, usize::MAX));
+    bounds
+        .into_iter()
+        .map(|(min_len, max_len)| Bucket {
+            min_len,
+            max_len,
+            indices: items
+                .iter()
+                .enumerate()
+                .filter(|(_, item)| (min_len..=max_len).contains(&item.source.len()))
+                .map(|(i, _)| i)
+                .collect(),
+        })
+        .filter(|bucket| !bucket.indices.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(len: usize) -> EvalItem {
+        EvalItem {
+            source: vec!["a".into(); len],
+            source_text: String::new(),
+            references: vec![vec!["b".into()]],
+            reference_texts: vec!["b".into()],
+        }
+    }
+
+    #[test]
+    fn length_buckets_cover_every_item_once_and_skip_empty_ranges() {
+        let items: Vec<EvalItem> = [1, 4, 5, 9, 30, 2].into_iter().map(item).collect();
+        let buckets = length_buckets(&[2, 4, 6, 8], &items);
+        let got: Vec<(usize, usize, Vec<usize>)> = buckets
+            .into_iter()
+            .map(|b| (b.min_len, b.max_len, b.indices))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (0, 2, vec![0, 5]),
+                (3, 4, vec![1]),
+                (5, 6, vec![2]),
+                (9, usize::MAX, vec![3, 4]),
+            ]
+        );
     }
 }

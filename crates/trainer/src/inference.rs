@@ -9,9 +9,13 @@ use decoder::Seq2Seq;
 use serde::{Deserialize, Serialize};
 
 use crate::backend::Backend;
+use crate::batch::EncodedPair;
 use crate::checkpoint::load_model;
 use crate::config::{DecodingOptions, RunConfig};
-use crate::evaluate::{decode, task_scores};
+use crate::data::EvalItem;
+use crate::evaluate::{
+    DECODE_BATCH, decode, default_length_edges, length_buckets, mean_loss, task_scores,
+};
 use crate::run::RunDir;
 use crate::tasks;
 use crate::tokenize::Tokenizer;
@@ -215,12 +219,33 @@ impl Trained {
             .map(|h| self.target_vocab.decode(&h.tokens))
             .collect();
         let (_, target_tokenizer) = self.tokenizers();
-        let scores = task_scores(
-            self.config.task.kind,
-            &predictions,
-            &items,
-            target_tokenizer,
-        );
+        let kind = self.config.task.kind;
+        let scores = task_scores(kind, &predictions, &items, target_tokenizer);
+        let by_length = length_buckets(&default_length_edges(kind), &items)
+            .into_iter()
+            .map(|bucket| {
+                let (chosen_items, chosen_predictions): (Vec<EvalItem>, Vec<Vec<String>>) = bucket
+                    .indices
+                    .iter()
+                    .map(|&i| (items[i].clone(), predictions[i].clone()))
+                    .unzip();
+                LengthBucket {
+                    min_len: bucket.min_len,
+                    max_len: bucket.max_len,
+                    items: bucket.indices.len(),
+                    scores: task_scores(kind, &chosen_predictions, &chosen_items, target_tokenizer),
+                }
+            })
+            .collect();
+        // Teacher-forced loss of each item's first reference: the split's perplexity.
+        let pairs: Vec<EncodedPair> = items
+            .iter()
+            .map(|i| EncodedPair {
+                source: self.source_vocab.encode(&i.source),
+                target: self.target_vocab.encode(&i.references[0]),
+            })
+            .collect();
+        let loss = mean_loss(&self.model, &pairs, DECODE_BATCH, &self.device)?;
         let examples = items
             .iter()
             .zip(&predictions)
@@ -236,10 +261,26 @@ impl Trained {
             beam: decoding.beam,
             items: items.len(),
             scores,
+            loss,
+            perplexity: loss.exp(),
+            by_length,
             seconds,
             examples,
         })
     }
+}
+
+/// The scores of the items whose source length (in tokens) lies in `min_len..=max_len`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LengthBucket {
+    /// Shortest source in the bucket's range.
+    pub min_len: usize,
+    /// Longest source in the bucket's range (`usize::MAX` for the open last bucket).
+    pub max_len: usize,
+    /// Items in the bucket.
+    pub items: usize,
+    /// The task's scores over those items, in percent.
+    pub scores: BTreeMap<String, f64>,
 }
 
 /// One evaluated item.
@@ -266,6 +307,16 @@ pub struct Evaluation {
     pub items: usize,
     /// The scores, in percent (see [`task_scores`]).
     pub scores: BTreeMap<String, f64>,
+    /// Mean cross-entropy (nats per target token, `<eos>` included) of each item's first
+    /// reference under teacher forcing.
+    #[serde(default)]
+    pub loss: f64,
+    /// `exp(loss)`.
+    #[serde(default)]
+    pub perplexity: f64,
+    /// The same scores over items grouped by source length (tokens).
+    #[serde(default)]
+    pub by_length: Vec<LengthBucket>,
     /// Seconds spent decoding.
     pub seconds: f64,
     /// Every item with its prediction.

@@ -14,9 +14,9 @@ use crate::{Result, TrainerError};
 
 /// Milliseconds each decoding step stays on screen in the GIF.
 const FRAME_MS: u32 = 700;
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 
-fn register_font() {
+pub(crate) fn register_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // DejaVu Sans, embedded: pictures look the same on every machine, with no system fonts.
@@ -179,7 +179,7 @@ fn shorten(text: &str, width: i32) -> String {
     }
 }
 
-fn plot_error(path: &Path, e: impl std::fmt::Display) -> TrainerError {
+pub(crate) fn plot_error(path: &Path, e: impl std::fmt::Display) -> TrainerError {
     TrainerError::Plot {
         path: path.to_path_buf(),
         message: e.to_string(),

@@ -20,7 +20,7 @@ fn values_match_tanh() {
         TensorData::new(xs.clone(), [n]),
         &device,
     ));
-    let out: Vec<f32> = out.into_data().to_vec().unwrap();
+    let out: Vec<f32> = out.into_data().try_to_vec::<f32>().unwrap();
     for (x, y) in xs.iter().zip(&out) {
         let want = (*x as f64).tanh();
         assert!(
@@ -37,7 +37,12 @@ fn gradients_match_tanh() {
     let n = xs.len();
     let x = Tensor::<1>::from_data(TensorData::new(xs.clone(), [n]), &device).require_grad();
     let grads = tanh_via_sigmoid(x.clone()).sum().backward();
-    let grad: Vec<f32> = x.grad(&grads).unwrap().into_data().to_vec().unwrap();
+    let grad: Vec<f32> = x
+        .grad(&grads)
+        .unwrap()
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
     for (x, g) in xs.iter().zip(&grad) {
         let t = (*x as f64).tanh();
         let want = 1.0 - t * t;
