@@ -226,6 +226,10 @@ struct EvalArgs {
     /// Which split: valid or test.
     #[arg(long, default_value = "test", value_parser = ["valid", "test"])]
     split: String,
+    /// Keep only the first N items' predictions in the JSON (default: every item); the scores
+    /// always cover the whole split.
+    #[arg(long, value_name = "N")]
+    examples: Option<usize>,
     #[command(flatten)]
     decode: DecodeArgs,
 }
@@ -504,7 +508,10 @@ fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), TrainerE
 fn cmd_eval(args: EvalArgs) -> Result<(), TrainerError> {
     let trained = Trained::load(&args.run, backend(args.decode.device.as_deref())?)?;
     let options = decoding(&trained, &args.decode)?;
-    let evaluation = trained.evaluate(&args.split, &options)?;
+    let mut evaluation = trained.evaluate(&args.split, &options)?;
+    if let Some(n) = args.examples {
+        evaluation.examples.truncate(n);
+    }
     let path = args.run.join(format!("eval-{}.json", args.split));
     write_json(&path, &evaluation)?;
     print_scores(&evaluation);
