@@ -203,6 +203,9 @@ struct TrainArgs {
     /// No progress output.
     #[arg(long)]
     quiet: bool,
+    /// Print the run configuration these flags make (as config.json would hold it) and exit.
+    #[arg(long)]
+    print_config: bool,
 }
 
 #[derive(Args, Debug)]
@@ -422,6 +425,13 @@ fn print_scores(evaluation: &trainer::Evaluation) {
 
 fn cmd_train(args: TrainArgs) -> Result<(), TrainerError> {
     let config = run_config(&args)?;
+    if args.print_config {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&config).expect("serialisable")
+        );
+        return Ok(());
+    }
     let out = args
         .out
         .clone()

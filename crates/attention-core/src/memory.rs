@@ -8,7 +8,7 @@ use crate::{AttentionError, pad_mask_from_lengths};
 /// The encoder states of a batch, with the per-source work of the score already done.
 ///
 /// Made by [`Attention::memory`](crate::Attention::memory); a decoder that asks one query per
-/// step keeps it for the whole sentence, so the keys are projected once (e.g. `2 (W_k h_j + b)` for
+/// step keeps it for the whole sentence, so the keys are projected once (e.g. `W_k h_j + b` for
 /// the additive score), not at every step.
 #[derive(Debug, Clone)]
 pub struct AttentionMemory {

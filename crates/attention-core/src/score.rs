@@ -150,14 +150,13 @@ impl Score {
     /// - `values`: `[batch, src_len, key_size]`, the encoder states `h_j`.
     ///
     /// Returns the projected keys `k_j`: `h_j · scale` (dot, scaled dot: `[.., key_size]`),
-    /// `W h_j` (general: `[.., query_size]`), `2 (W_k h_j + b)` (additive: `[.., attention_size]`,
-    /// doubled once here for the sigmoid form of `tanh` in [`Score::scores`]).
+    /// `W h_j` (general: `[.., query_size]`), `W_k h_j + b` (additive: `[.., attention_size]`).
     pub fn project_keys(&self, values: Tensor<3>) -> Tensor<3> {
         match self {
             Score::Dot(dot) | Score::ScaledDot(dot) if dot.scale == 1.0 => values,
             Score::Dot(dot) | Score::ScaledDot(dot) => values * dot.scale,
             Score::General(general) => general.key_proj.forward(values),
-            Score::Additive(additive) => additive.key_proj.forward(values) * 2.0,
+            Score::Additive(additive) => additive.key_proj.forward(values),
         }
     }
 
@@ -174,12 +173,11 @@ impl Score {
                 queries.matmul(keys.swap_dims(1, 2)) // [batch, tgt_len, src_len]
             }
             Score::Additive(additive) => {
+                let query = additive.query_proj.forward(queries); // [batch, tgt_len, attn]
+                let hidden = query.unsqueeze_dim::<4>(2) + keys.unsqueeze_dim::<4>(1); // [batch, tgt_len, src_len, attn]
                 // vᵀ tanh(x) = vᵀ (2σ(2x) − 1) = 2 vᵀσ(2x) − Σv: the `tanh` through a sigmoid
-                // (see `tanh_via_sigmoid`), its affine part moved onto the small scores and the
-                // doubling onto the query and (once per sentence) the keys.
-                let query = additive.query_proj.forward(queries) * 2.0; // [batch, tgt_len, attn]
-                let doubled = query.unsqueeze_dim::<4>(2) + keys.unsqueeze_dim::<4>(1); // [batch, tgt_len, src_len, attn]
-                let gate = sigmoid(doubled);
+                // (see `tanh_via_sigmoid`), with its affine part moved onto the small scores.
+                let gate = sigmoid(hidden * 2.0);
                 let v_sum = additive.energy.weight.val().sum().reshape([1, 1, 1]);
                 additive.energy.forward(gate).squeeze_dim::<3>(3) * 2.0 - v_sum // [batch, tgt_len, src_len]
             }
