@@ -11,7 +11,7 @@ use encoder::{CellKind, EncoderConfig};
 use crate::task::{BOS, EOS, PAD, Rng, VOCAB, random_batch};
 
 const BATCH: usize = 32;
-const BUDGET: usize = 1500;
+const BUDGET: usize = 3000;
 const CHECK_EVERY: usize = 50;
 const LEARNING_RATE: f64 = 0.01;
 
