@@ -480,8 +480,9 @@ fn cmd_train(args: TrainArgs) -> Result<(), TrainerError> {
         return Ok(());
     }
     let trained = Trained::load(&out, None)?;
-    let mut options = trained.config.decoding.clone();
-    options.beam = args.beam;
+    // The run's own decoding options: on --resume, its configuration, not this command's
+    // default --beam.
+    let options = trained.config.decoding.clone();
     let evaluation = trained.evaluate("test", &options)?;
     write_json(&out.join("eval-test.json"), &evaluation)?;
     print_scores(&evaluation);
@@ -663,6 +664,13 @@ fn cmd_bench(args: BenchArgs) -> Result<(), TrainerError> {
 }
 
 fn main() -> ExitCode {
+    // Rust ignores SIGPIPE, so printing into a closed pipe (`| head`) would panic; restore the
+    // default action: the process ends quietly, as `cat` does.
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let mut cli = Cli::parse_from(&args);
     if let Command::Train(train) = &cli.command
