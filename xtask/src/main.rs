@@ -386,12 +386,13 @@ fn decoding(trained: &Trained, args: &DecodeArgs) -> Result<DecodingOptions, Tra
     Ok(options)
 }
 
+/// `name value, name value, …` with two decimals.
+fn format_scores(scores: &std::collections::BTreeMap<String, f64>) -> String {
+    let parts: Vec<String> = scores.iter().map(|(k, v)| format!("{k} {v:.2}")).collect();
+    parts.join(", ")
+}
+
 fn print_scores(evaluation: &trainer::Evaluation) {
-    let scores: Vec<String> = evaluation
-        .scores
-        .iter()
-        .map(|(k, v)| format!("{k} {v:.2}"))
-        .collect();
     println!(
         "{} scores ({} items, {}): {}; perplexity {:.2}",
         evaluation.split,
@@ -401,24 +402,15 @@ fn print_scores(evaluation: &trainer::Evaluation) {
         } else {
             "greedy".into()
         },
-        scores.join(", "),
+        format_scores(&evaluation.scores),
         evaluation.perplexity
     );
     for bucket in &evaluation.by_length {
-        let scores: Vec<String> = bucket
-            .scores
-            .iter()
-            .map(|(k, v)| format!("{k} {v:.2}"))
-            .collect();
-        let range = if bucket.max_len == usize::MAX {
-            format!("{}+", bucket.min_len)
-        } else {
-            format!("{}-{}", bucket.min_len, bucket.max_len)
-        };
         println!(
-            "  source length {range:>6} ({:>5} items): {}",
+            "  source length {:>6} ({:>5} items): {}",
+            trainer::length_plot::bucket_label(bucket),
             bucket.items,
-            scores.join(", ")
+            format_scores(&bucket.scores)
         );
     }
 }

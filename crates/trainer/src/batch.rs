@@ -15,6 +15,21 @@ pub struct EncodedPair {
     pub target: Vec<usize>,
 }
 
+impl EncodedPair {
+    /// `source` and `target` tokens as vocabulary ids.
+    pub fn encode(
+        source_vocab: &crate::vocab::Vocab,
+        target_vocab: &crate::vocab::Vocab,
+        source: &[String],
+        target: &[String],
+    ) -> Self {
+        Self {
+            source: source_vocab.encode(source),
+            target: target_vocab.encode(target),
+        }
+    }
+}
+
 /// A padded batch, ready for the model.
 #[derive(Debug, Clone)]
 pub struct Batch {

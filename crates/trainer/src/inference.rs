@@ -240,9 +240,13 @@ impl Trained {
         // Teacher-forced loss of each item's first reference: the split's perplexity.
         let pairs: Vec<EncodedPair> = items
             .iter()
-            .map(|i| EncodedPair {
-                source: self.source_vocab.encode(&i.source),
-                target: self.target_vocab.encode(&i.references[0]),
+            .map(|i| {
+                EncodedPair::encode(
+                    &self.source_vocab,
+                    &self.target_vocab,
+                    &i.source,
+                    &i.references[0],
+                )
             })
             .collect();
         let loss = mean_loss(&self.model, &pairs, DECODE_BATCH, &self.device)?;

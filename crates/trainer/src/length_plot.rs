@@ -6,8 +6,7 @@ use std::path::Path;
 use plotters::prelude::*;
 
 use crate::inference::{Evaluation, LengthBucket};
-use crate::plot::{FONT, plot_error, register_font};
-use crate::run::write_atomic;
+use crate::plot::{FONT, plot_error, register_font, write_png};
 use crate::{Result, TrainerError};
 
 /// One run's scores by source-length bucket.
@@ -179,17 +178,10 @@ pub fn write_length_plot(curves: &[LengthCurve], metric: &str, path: &Path) -> R
             .map_err(|e| plot_error(path, e))?;
         root.present().map_err(|e| plot_error(path, e))?;
     }
-    let mut png = Vec::new();
-    {
-        use image::ImageEncoder;
-        image::codecs::png::PngEncoder::new(&mut png)
-            .write_image(&pixels, w, h, image::ColorType::Rgb8)
-            .map_err(|e| plot_error(path, e))?;
-    }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| TrainerError::io(dir, e))?;
     }
-    write_atomic(path, &png)
+    write_png(path, &pixels, w, h)
 }
 
 #[cfg(test)]

@@ -179,6 +179,16 @@ fn shorten(text: &str, width: i32) -> String {
     }
 }
 
+/// Encodes `w × h` RGB `pixels` as PNG and writes it to `path`, whole or not at all.
+pub(crate) fn write_png(path: &Path, pixels: &[u8], w: u32, h: u32) -> Result<()> {
+    use image::ImageEncoder;
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut png)
+        .write_image(pixels, w, h, image::ColorType::Rgb8)
+        .map_err(|e| plot_error(path, e))?;
+    write_atomic(path, &png)
+}
+
 pub(crate) fn plot_error(path: &Path, e: impl std::fmt::Display) -> TrainerError {
     TrainerError::Plot {
         path: path.to_path_buf(),
@@ -227,14 +237,7 @@ pub fn write_attention_pictures(
             .map_err(|e| plot_error(&files.png, e))?;
         root.present().map_err(|e| plot_error(&files.png, e))?;
     }
-    let mut png = Vec::new();
-    {
-        use image::ImageEncoder;
-        image::codecs::png::PngEncoder::new(&mut png)
-            .write_image(&pixels, w, h, image::ColorType::Rgb8)
-            .map_err(|e| plot_error(&files.png, e))?;
-    }
-    write_atomic(&files.png, &png)?;
+    write_png(&files.png, &pixels, w, h)?;
 
     // SVG.
     let mut svg = String::new();

@@ -94,9 +94,8 @@ pub fn prepare(config: &RunConfig, vocabs: Option<(Vocab, Vocab)>) -> Result<Pre
         )
     });
     let max = config.task.max_train_len.unwrap_or(usize::MAX);
-    let encode = |source: &[String], target: &[String]| EncodedPair {
-        source: source_vocab.encode(source),
-        target: target_vocab.encode(target),
+    let encode = |source: &[String], target: &[String]| {
+        EncodedPair::encode(&source_vocab, &target_vocab, source, target)
     };
     let train: Vec<EncodedPair> = data
         .train
