@@ -187,7 +187,8 @@ pub struct EpochMetrics {
 pub struct Manifest {
     /// This program's version.
     pub program_version: String,
-    /// The git commit of the working tree, if it was a git checkout.
+    /// The git commit of the working tree, if it was a git checkout; `-dirty` when tracked
+    /// files had uncommitted changes.
     pub git_commit: Option<String>,
     /// The backend trained on.
     pub backend: String,
@@ -205,13 +206,30 @@ pub struct Manifest {
     pub longest_source: usize,
 }
 
-/// The commit of the git checkout holding the current directory, if any.
+/// The commit of the git checkout holding the current directory, if any (see [`git_commit_in`]).
 pub fn git_commit() -> Option<String> {
-    let out = std::process::Command::new("git")
-        .args(["rev-parse", "HEAD"])
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    git_commit_in(Path::new("."))
+}
+
+/// The commit of the git checkout holding `dir`, with `-dirty` appended when tracked files
+/// differ from it (the run was not made from that commit alone); `None` outside a checkout or
+/// without git.
+pub fn git_commit_in(dir: &Path) -> Option<String> {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|out| out.status.success())
+            .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    };
+    let commit = git(&["rev-parse", "HEAD"])?;
+    let changes = git(&["status", "--porcelain", "--untracked-files=no"])?;
+    Some(if changes.is_empty() {
+        commit
+    } else {
+        format!("{commit}-dirty")
+    })
 }

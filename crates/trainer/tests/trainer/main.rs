@@ -6,3 +6,5 @@ mod metrics;
 mod data_files;
 // A real (short) dates training run: accuracy, resume, eval/predict/plot outputs.
 mod end_to_end;
+// What a run records about the code that made it.
+mod provenance;
