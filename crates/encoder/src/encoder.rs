@@ -24,8 +24,7 @@ pub struct EncoderConfig {
     /// Stacked recurrent layers. Default: 1.
     #[config(default = 1)]
     pub num_layers: usize,
-    /// Dropout on the source embeddings and on the states passed from one layer to the next
-    /// (training only). Default: 0.
+    /// Dropout on the states passed from one layer to the next (training only). Default: 0.
     #[config(default = 0.0)]
     pub dropout: f64,
 }
@@ -140,7 +139,7 @@ pub struct Encoder {
     pub embedding: Embedding,
     /// The recurrent layers, bottom first.
     pub layers: Vec<EncoderLayer>,
-    /// Dropout on the embeddings and between layers.
+    /// Dropout between layers.
     pub dropout: Dropout,
 }
 
@@ -175,8 +174,10 @@ impl Encoder {
         let pad_mask = pad_mask_from_lengths(lengths, src_len, &tokens.device())?;
         let mut states = self.embedding.forward(tokens); // [batch, src_len, embedding]
         let mut final_state = None;
-        for layer in &self.layers {
-            states = self.dropout.forward(states);
+        for (i, layer) in self.layers.iter().enumerate() {
+            if i > 0 {
+                states = self.dropout.forward(states);
+            }
             let (out, last) = layer.forward(states, &pad_mask);
             states = out; // [batch, src_len, output_size]
             final_state = Some(last);

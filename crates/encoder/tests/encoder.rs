@@ -214,22 +214,3 @@ fn empty_source_row_gives_zero_states() {
             .all(|x| *x == 0.0)
     );
 }
-
-#[test]
-fn dropout_reaches_a_single_layer_encoder_in_training_only() {
-    let tokens = |device: &Device| Tensor::<2, Int>::from_ints([[1, 2, 3]], device);
-    let device = Device::flex().autodiff();
-    let encoder = EncoderConfig::new(10, 8, 8)
-        .with_dropout(0.5)
-        .init(&device)
-        .unwrap();
-    let a = values(encoder.forward(tokens(&device), &[3]).unwrap().states);
-    let b = values(encoder.forward(tokens(&device), &[3]).unwrap().states);
-    assert_ne!(a, b, "the source embeddings are dropped while training");
-
-    let inference = Device::flex();
-    let encoder = encoder.valid();
-    let a = values(encoder.forward(tokens(&inference), &[3]).unwrap().states);
-    let b = values(encoder.forward(tokens(&inference), &[3]).unwrap().states);
-    assert_eq!(a, b, "no dropout at inference");
-}
