@@ -164,9 +164,12 @@ struct TrainArgs {
     /// Encoder layers.
     #[arg(long, default_value_t = 1)]
     encoder_layers: usize,
-    /// Dropout probability.
+    /// Dropout probability (decoder embeddings, before the output layer, between encoder layers)
     #[arg(long, default_value_t = 0.0)]
     dropout: f64,
+    /// Dropout on the source embeddings
+    #[arg(long, default_value_t = 0.0)]
+    source_dropout: f64,
     /// Maximum epochs.
     #[arg(long, default_value_t = 10)]
     epochs: usize,
@@ -333,6 +336,7 @@ fn run_config(args: &TrainArgs) -> Result<RunConfig, TrainerError> {
     model.encoder_layers = args.encoder_layers;
     model.bidirectional = !args.unidirectional;
     model.dropout = args.dropout;
+    model.source_dropout = args.source_dropout;
     model.input_feeding = args.input_feeding;
     model.score = match args.score.as_str() {
         "none" => None,

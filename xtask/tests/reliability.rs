@@ -305,6 +305,10 @@ fn bad_flags_name_the_flag() {
         &["--dropout = 1.5"],
     );
     fails_with(
+        &xtask(&["train", "--source-dropout", "1", "--quiet"]),
+        &["--source-dropout = 1"],
+    );
+    fails_with(
         &xtask(&[
             "train",
             "--score",

@@ -27,6 +27,9 @@ pub struct EncoderConfig {
     /// Dropout on the states passed from one layer to the next (training only). Default: 0.
     #[config(default = 0.0)]
     pub dropout: f64,
+    /// Dropout on the source embeddings (training only; JoeyNMT's `emb_dropout`). Default: 0.
+    #[config(default = 0.0)]
+    pub embedding_dropout: f64,
 }
 
 impl EncoderConfig {
@@ -52,10 +55,10 @@ impl EncoderConfig {
                 return Err(EncoderError::ZeroSize { name });
             }
         }
-        if !(0.0..1.0).contains(&self.dropout) {
-            return Err(EncoderError::Dropout {
-                value: self.dropout,
-            });
+        for value in [self.dropout, self.embedding_dropout] {
+            if !(0.0..1.0).contains(&value) {
+                return Err(EncoderError::Dropout { value });
+            }
         }
         let layers = (0..self.num_layers)
             .map(|layer| {
@@ -76,6 +79,7 @@ impl EncoderConfig {
             embedding: EmbeddingConfig::new(self.vocab_size, self.embedding_size).init(device),
             layers,
             dropout: DropoutConfig::new(self.dropout).init(),
+            embedding_dropout: DropoutConfig::new(self.embedding_dropout).init(),
         })
     }
 }
@@ -141,6 +145,8 @@ pub struct Encoder {
     pub layers: Vec<EncoderLayer>,
     /// Dropout between layers.
     pub dropout: Dropout,
+    /// Dropout on the source embeddings.
+    pub embedding_dropout: Dropout,
 }
 
 impl Encoder {
@@ -172,7 +178,9 @@ impl Encoder {
             .into());
         }
         let pad_mask = pad_mask_from_lengths(lengths, src_len, &tokens.device())?;
-        let mut states = self.embedding.forward(tokens); // [batch, src_len, embedding]
+        let mut states = self
+            .embedding_dropout
+            .forward(self.embedding.forward(tokens)); // [batch, src_len, embedding]
         let mut final_state = None;
         for (i, layer) in self.layers.iter().enumerate() {
             if i > 0 {

@@ -214,3 +214,34 @@ fn empty_source_row_gives_zero_states() {
             .all(|x| *x == 0.0)
     );
 }
+
+#[test]
+fn source_embedding_dropout_is_its_own_knob_and_training_only() {
+    let tokens = |device: &Device| Tensor::<2, Int>::from_ints([[1, 2, 3]], device);
+    let twice = |config: EncoderConfig, device: &Device| {
+        let encoder = config.init(device).unwrap();
+        let a = values(encoder.forward(tokens(device), &[3]).unwrap().states);
+        let b = values(encoder.forward(tokens(device), &[3]).unwrap().states);
+        (encoder, a, b)
+    };
+    let training = Device::flex().autodiff();
+    // One layer: `dropout` (between layers) has nowhere to act.
+    let (_, a, b) = twice(EncoderConfig::new(10, 8, 8).with_dropout(0.5), &training);
+    assert_eq!(a, b);
+    let config = EncoderConfig::new(10, 8, 8).with_embedding_dropout(0.5);
+    let (encoder, a, b) = twice(config, &training);
+    assert_ne!(a, b, "the source embeddings are dropped while training");
+
+    let inference = Device::flex();
+    let encoder = encoder.valid();
+    let a = values(encoder.forward(tokens(&inference), &[3]).unwrap().states);
+    let b = values(encoder.forward(tokens(&inference), &[3]).unwrap().states);
+    assert_eq!(a, b, "no dropout at inference");
+    assert_eq!(
+        EncoderConfig::new(10, 4, 4)
+            .with_embedding_dropout(1.0)
+            .init(&inference)
+            .unwrap_err(),
+        EncoderError::Dropout { value: 1.0 }
+    );
+}

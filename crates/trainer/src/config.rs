@@ -111,6 +111,14 @@ pub struct ModelOptions {
     pub encoder_layers: usize,
     /// Dropout.
     pub dropout: f64,
+    /// Dropout on the source embeddings (absent from, and 0 in, configurations written before
+    /// it existed).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub source_dropout: f64,
+}
+
+fn is_zero(value: &f64) -> bool {
+    *value == 0.0
 }
 
 impl Default for ModelOptions {
@@ -131,6 +139,7 @@ impl Default for ModelOptions {
             bidirectional: true,
             encoder_layers: 1,
             dropout: 0.0,
+            source_dropout: 0.0,
         }
     }
 }
@@ -142,7 +151,8 @@ impl ModelOptions {
             .with_cell(self.cell)
             .with_bidirectional(self.bidirectional)
             .with_num_layers(self.encoder_layers)
-            .with_dropout(self.dropout);
+            .with_dropout(self.dropout)
+            .with_embedding_dropout(self.source_dropout);
         let decoder = DecoderConfig::new(
             target_vocab,
             self.embedding,
@@ -277,12 +287,13 @@ impl RunConfig {
                 "must be a positive number",
             ));
         }
-        if !(0.0..1.0).contains(&self.model.dropout) {
-            return Err(TrainerError::invalid(
-                "--dropout",
-                self.model.dropout,
-                "must be in [0, 1)",
-            ));
+        for (name, value) in [
+            ("--dropout", self.model.dropout),
+            ("--source-dropout", self.model.source_dropout),
+        ] {
+            if !(0.0..1.0).contains(&value) {
+                return Err(TrainerError::invalid(name, value, "must be in [0, 1)"));
+            }
         }
         if !(self.training.lr_decay > 0.0 && self.training.lr_decay <= 1.0) {
             return Err(TrainerError::invalid(
@@ -362,5 +373,27 @@ impl RunConfig {
         }
         serde_json::from_value(value)
             .map_err(|e| TrainerError::run(path, format!("not a valid run configuration: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_dropout_is_written_only_when_used_and_reads_as_zero_when_absent() {
+        let mut options = ModelOptions::default();
+        let json = serde_json::to_value(&options).unwrap();
+        assert!(json.get("source_dropout").is_none(), "{json}");
+        let read: ModelOptions = serde_json::from_value(json).unwrap();
+        assert_eq!(read.source_dropout, 0.0);
+
+        options.source_dropout = 0.3;
+        let json = serde_json::to_value(&options).unwrap();
+        assert_eq!(json["source_dropout"], 0.3);
+        assert_eq!(
+            serde_json::from_value::<ModelOptions>(json).unwrap(),
+            options
+        );
     }
 }
