@@ -122,7 +122,7 @@ struct TrainArgs {
     #[arg(long)]
     out: Option<PathBuf>,
     /// Continue the run in --out from its latest checkpoint (its own configuration is used;
-    /// --epochs may raise the epoch count).
+    /// --epochs may change the epoch count, which the run's config.json then records).
     #[arg(long, requires = "out")]
     resume: bool,
     /// Backend: flex, ndarray or wgpu (each needs its cargo feature compiled in).
@@ -170,9 +170,9 @@ struct TrainArgs {
     /// Dropout on the source embeddings
     #[arg(long, default_value_t = 0.0)]
     source_dropout: f64,
-    /// Maximum epochs.
-    #[arg(long, default_value_t = 10)]
-    epochs: usize,
+    /// Maximum epochs [default: 10; with --resume, the run's own]
+    #[arg(long)]
+    epochs: Option<usize>,
     /// Sentences per batch.
     #[arg(long, default_value_t = 64)]
     batch_size: usize,
@@ -363,7 +363,7 @@ fn run_config(args: &TrainArgs) -> Result<RunConfig, TrainerError> {
         _ => InitialState::Bridge,
     };
     let training = &mut config.training;
-    training.epochs = args.epochs;
+    training.epochs = args.epochs.unwrap_or(DEFAULT_EPOCHS);
     training.batch_size = args.batch_size;
     training.learning_rate = args.lr;
     training.lr_decay = args.lr_decay;
@@ -419,8 +419,11 @@ fn print_scores(evaluation: &trainer::Evaluation) {
     }
 }
 
+/// Epochs of a new run when `--epochs` is not given.
+const DEFAULT_EPOCHS: usize = 10;
+
 fn cmd_train(args: TrainArgs) -> Result<(), TrainerError> {
-    let config = run_config(&args)?;
+    let mut config = run_config(&args)?;
     if args.print_config {
         println!(
             "{}",
@@ -432,6 +435,13 @@ fn cmd_train(args: TrainArgs) -> Result<(), TrainerError> {
         .out
         .clone()
         .unwrap_or_else(|| first_free(config.task.kind.name()));
+    if args.resume && args.epochs.is_none() {
+        // A resumed run keeps its own epoch count unless --epochs changes it.
+        let stored = trainer::RunDir::new(&out).config();
+        if stored.exists() {
+            config.training.epochs = RunConfig::load(&stored)?.training.epochs;
+        }
+    }
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     {
         // First Ctrl-C: finish the current batch, write a checkpoint, exit cleanly.

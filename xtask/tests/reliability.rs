@@ -407,6 +407,48 @@ fn half_written_files_never_replace_good_ones() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("trained 2 epochs"));
 }
 
+/// `--resume` without `--epochs` finishes the run's own epochs (not the flag's default), and a
+/// changed `--epochs` is recorded in the run's `config.json`.
+#[test]
+fn resume_keeps_the_run_s_epoch_count_unless_told_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let train = |extra: &[&str]| {
+        let mut args = vec![
+            "train",
+            "--dates-train",
+            "300",
+            "--out",
+            run.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        args.extend(TINY);
+        args.push("20");
+        let out = xtask(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+    };
+    let epochs_trained = || {
+        std::fs::read_to_string(run.join("metrics.jsonl"))
+            .unwrap()
+            .lines()
+            .count()
+    };
+    let configured = || -> u64 {
+        let config: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(run.join("config.json")).unwrap()).unwrap();
+        config["training"]["epochs"].as_u64().unwrap()
+    };
+    train(&["--epochs", "1"]);
+    train(&["--resume", "--epochs", "2"]);
+    assert_eq!((epochs_trained(), configured()), (2, 2));
+    train(&["--resume"]);
+    assert_eq!(
+        (epochs_trained(), configured()),
+        (2, 2),
+        "not the default 10"
+    );
+}
+
 /// `kill -9` in the middle of epoch 2, then `--resume`: epoch 2's losses equal those of a run
 /// that was never interrupted.
 #[test]

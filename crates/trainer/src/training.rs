@@ -34,8 +34,8 @@ static ONE_RUN_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// What to train, where, and how to report.
 #[derive(Debug, Clone)]
 pub struct TrainRequest {
-    /// The configuration (on `resume`, only `training.epochs` is taken from here; the rest
-    /// comes from the run).
+    /// The configuration (on `resume`, only `training.epochs` is taken from here, and written
+    /// to the run's `config.json` when it differs; the rest comes from the run).
     pub config: RunConfig,
     /// The run directory.
     pub out: PathBuf,
@@ -187,7 +187,11 @@ pub fn train(request: TrainRequest) -> Result<TrainSummary> {
             }
             other => other,
         })?;
-        stored.training.epochs = request.config.training.epochs;
+        if stored.training.epochs != request.config.training.epochs {
+            // The run directory describes the run: record the new epoch count.
+            stored.training.epochs = request.config.training.epochs;
+            stored.save(&run.config())?;
+        }
         stored
     } else {
         if run.config().exists() {
