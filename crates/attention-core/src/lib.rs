@@ -43,12 +43,14 @@ mod activation;
 mod attention;
 mod context;
 mod error;
+#[cfg(feature = "flex")]
+mod flex_logistic;
 mod mask;
 mod memory;
 mod score;
 mod softmax;
 
-pub use activation::tanh_via_sigmoid;
+pub use activation::{sigmoid, tanh_via_sigmoid};
 pub use attention::{Attention, AttentionConfig, AttentionOutput};
 pub use context::context;
 pub use error::AttentionError;

@@ -8,9 +8,9 @@ use core::str::FromStr;
 
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
-use burn::tensor::activation::sigmoid;
 
 use crate::AttentionError;
+use crate::activation::sigmoid_of_double;
 
 /// Which score function compares a query `s` with each key `h_j` (seed §4.1 and its note).
 #[derive(Config, Debug, Copy, PartialEq, Eq)]
@@ -177,7 +177,7 @@ impl Score {
                 let hidden = query.unsqueeze_dim::<4>(2) + keys.unsqueeze_dim::<4>(1); // [batch, tgt_len, src_len, attn]
                 // vᵀ tanh(x) = vᵀ (2σ(2x) − 1) = 2 vᵀσ(2x) − Σv: the `tanh` through a sigmoid
                 // (see `tanh_via_sigmoid`), with its affine part moved onto the small scores.
-                let gate = sigmoid(hidden * 2.0);
+                let gate = sigmoid_of_double(hidden);
                 let v_sum = additive.energy.weight.val().sum().reshape([1, 1, 1]);
                 additive.energy.forward(gate).squeeze_dim::<3>(3) * 2.0 - v_sum // [batch, tgt_len, src_len]
             }

@@ -10,10 +10,10 @@
 //! state that padded steps leave untouched ([`CellState::keep_where`]), and one place to
 //! optimise the step.
 
+use attention_core::sigmoid;
 use attention_core::tanh_via_sigmoid;
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
-use burn::tensor::activation::sigmoid;
 
 /// Which recurrent cell: GRU (Cho et al. 2014) or LSTM (Hochreiter & Schmidhuber 1997).
 #[derive(Config, Debug, Copy, PartialEq, Eq)]
