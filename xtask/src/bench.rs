@@ -9,13 +9,14 @@ use std::time::Instant;
 
 use attention_core::ScoreKind;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::AdamConfig;
 use burn::prelude::*;
 use burn::tensor::TensorData;
 use decoder::{
     DecoderConfig, InitialState, MaxLength, QueryOrdering, SearchOptions, Seq2Seq, Seq2SeqConfig,
 };
 use encoder::{CellKind, EncoderConfig};
+use trainer::data_parallel::{map_shards, sharded_gradients, split};
 use trainer::{Backend, TrainerError};
 
 /// Vocabulary, embedding, hidden and attention sizes of the spec's model.
@@ -64,12 +65,19 @@ fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-/// Runs the spec's workloads on `backend` and prints one JSON object per line.
+/// Runs the spec's workloads on `backend` and prints one JSON object per line. With more than
+/// one thread, a batch is split into that many shards run side by side
+/// ([`trainer::data_parallel`]), as `train --threads` does.
 ///
 /// # Errors
 ///
 /// A backend that is not compiled in; model errors.
-pub fn run(backend: Backend, steps: usize, sweep: bool) -> Result<(), TrainerError> {
+pub fn run(
+    backend: Backend,
+    steps: usize,
+    sweep: bool,
+    threads: usize,
+) -> Result<(), TrainerError> {
     let device = backend.device()?;
     let train_device = device.clone().autodiff();
     train_device.seed(0);
@@ -78,8 +86,8 @@ pub fn run(backend: Backend, steps: usize, sweep: bool) -> Result<(), TrainerErr
     let loss_fn = CrossEntropyLossConfig::new().init(&train_device);
     let line = |bench: &str, batch: usize, len: usize, ms: f64| {
         emit(&serde_json::json!({
-            "impl": "ours", "backend": backend.name(), "bench": bench, "batch": batch,
-            "src_len": len, "tgt_len": len, "ms": ms,
+            "impl": "ours", "backend": backend.name(), "threads": threads, "bench": bench,
+            "batch": batch, "src_len": len, "tgt_len": len, "ms": ms,
             "target_tok_per_s": (batch * len) as f64 / (ms / 1e3),
         }))
     };
@@ -90,16 +98,21 @@ pub fn run(backend: Backend, steps: usize, sweep: bool) -> Result<(), TrainerErr
             ids(batch, len, 7, &train_device),
             ids(batch, len, 5, &train_device),
         );
-        let lengths = vec![len; batch];
+        let rows: Vec<usize> = (0..batch).collect();
+        let tokens = (batch * len) as f32;
         let ms = timed(steps, || {
-            let out = model
-                .forward(src.clone(), &lengths, tgt.clone())
-                .expect("lengths fit");
-            let loss = loss_fn.forward(
-                out.logits.reshape([batch * len, V]),
-                tgt.clone().reshape([batch * len]),
-            );
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            let shards = split(&rows, threads);
+            let (_, grads) = sharded_gradients(&model, shards, |model, shard| {
+                let range = shard[0]..shard[0] + shard.len();
+                let (src, tgt) = (src.clone().slice(range.clone()), tgt.clone().slice(range));
+                let out = model.forward(src, &vec![len; shard.len()], tgt.clone())?;
+                let loss = loss_fn.forward(
+                    out.logits.reshape([shard.len() * len, V]),
+                    tgt.reshape([shard.len() * len]),
+                );
+                Ok(loss * ((shard.len() * len) as f32 / tokens))
+            })
+            .expect("lengths fit");
             model = optim.step(1e-3, model.clone(), grads);
             let _ = device.sync();
         });
@@ -116,13 +129,15 @@ pub fn run(backend: Backend, steps: usize, sweep: bool) -> Result<(), TrainerErr
     };
     for batch in [64, 1] {
         let src = ids(batch, 12, 7, &device);
-        let lengths = vec![12; batch];
+        let rows: Vec<usize> = (0..batch).collect();
         let ms = timed(steps, || {
-            let hyps = inference
-                .greedy(src.clone(), &lengths, &search)
-                .expect("lengths fit");
+            let hyps = map_shards(split(&rows, threads), |shard| {
+                let range = shard[0]..shard[0] + shard.len();
+                Ok(inference.greedy(src.clone().slice(range), &vec![12; shard.len()], &search)?)
+            })
+            .expect("lengths fit");
             assert!(
-                hyps.iter().all(|h| h.tokens.len() == 12),
+                hyps.iter().flatten().all(|h| h.tokens.len() == 12),
                 "exactly 12 steps"
             );
         });
@@ -149,6 +164,8 @@ pub struct SideBySide {
     pub steps: usize,
     /// Time train_step at lengths 24 and 48 too.
     pub sweep: bool,
+    /// Threads, for both.
+    pub threads: usize,
     /// The Python that has PyTorch.
     pub python: PathBuf,
     /// `torch_ref.py`.
@@ -230,11 +247,14 @@ pub fn side_by_side(plan: &SideBySide) -> Result<(), TrainerError> {
         let mut command = Command::new(&exe);
         command.args(["bench", "--device", &plan.device, "--steps"]);
         command.arg(plan.steps.to_string());
+        command.arg("--threads").arg(plan.threads.to_string());
         let mut torch = Command::new(&plan.python);
         torch
             .arg(&plan.script)
             .arg("--steps")
-            .arg(plan.steps.to_string());
+            .arg(plan.steps.to_string())
+            .arg("--threads")
+            .arg(plan.threads.to_string());
         if plan.sweep {
             command.arg("--sweep");
             torch.arg("--sweep");

@@ -77,6 +77,10 @@ struct BenchArgs {
     /// Also time train_step at source/target lengths 24 and 48.
     #[arg(long)]
     sweep: bool,
+    /// Threads (ours: batch shards, one per thread; PyTorch: its intra-op threads). Default:
+    /// every core, as the benchmark spec says.
+    #[arg(long)]
+    threads: Option<usize>,
     /// Also run the PyTorch reference with this Python, alternating with ours (--rounds times
     /// each, in separate processes), and print the medians side by side.
     #[arg(long, value_name = "PYTHON")]
@@ -197,6 +201,11 @@ struct TrainArgs {
     /// Validate on at most this many items per epoch.
     #[arg(long)]
     valid_limit: Option<usize>,
+    /// Threads per training step: the batch is split into this many shards, one per thread
+    /// (the same gradients up to float rounding). With dropout, a run on more than one thread is
+    /// not reproducible bit for bit.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
     /// dates: training examples to generate.
     #[arg(long, default_value_t = 20_000)]
     dates_train: usize,
@@ -371,6 +380,7 @@ fn run_config(args: &TrainArgs) -> Result<RunConfig, TrainerError> {
     training.patience = args.patience;
     training.seed = args.seed;
     training.valid_limit = args.valid_limit;
+    training.threads = args.threads;
     config.decoding.beam = args.beam;
     config.validate()?;
     Ok(config)
@@ -620,6 +630,14 @@ fn cmd_compare(args: CompareArgs) -> Result<(), TrainerError> {
 }
 
 fn cmd_bench(args: BenchArgs) -> Result<(), TrainerError> {
+    if args.steps == 0 {
+        return Err(TrainerError::invalid("--steps", 0, "must be at least 1"));
+    }
+    let threads = match args.threads {
+        Some(0) => return Err(TrainerError::invalid("--threads", 0, "must be at least 1")),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, usize::from),
+    };
     if cfg!(debug_assertions) {
         // Timings of an unoptimised build mean nothing: run the release build instead, with the
         // same arguments.
@@ -648,11 +666,8 @@ fn cmd_bench(args: BenchArgs) -> Result<(), TrainerError> {
         }
         return Ok(());
     }
-    if args.steps == 0 {
-        return Err(TrainerError::invalid("--steps", 0, "must be at least 1"));
-    }
     match &args.torch {
-        None => bench::run(args.device.parse()?, args.steps, args.sweep),
+        None => bench::run(args.device.parse()?, args.steps, args.sweep, threads),
         Some(python) => {
             if args.rounds == 0 {
                 return Err(TrainerError::invalid("--rounds", 0, "must be at least 1"));
@@ -661,6 +676,7 @@ fn cmd_bench(args: BenchArgs) -> Result<(), TrainerError> {
                 device: args.device.clone(),
                 steps: args.steps,
                 sweep: args.sweep,
+                threads,
                 python: python.clone(),
                 script: args.torch_ref.clone(),
                 rounds: args.rounds,

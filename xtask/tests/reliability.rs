@@ -309,6 +309,14 @@ fn bad_flags_name_the_flag() {
         &["--source-dropout = 1"],
     );
     fails_with(
+        &xtask(&["train", "--threads", "0", "--quiet"]),
+        &["--threads = 0"],
+    );
+    fails_with(
+        &xtask(&["bench", "--threads", "0"]),
+        &["--threads = 0"],
+    );
+    fails_with(
         &xtask(&[
             "train",
             "--score",

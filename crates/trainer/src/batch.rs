@@ -55,6 +55,11 @@ pub fn padded(rows: &[Vec<usize>], device: &Device) -> Tensor<2, Int> {
     Tensor::from_data(TensorData::new(flat, [rows.len(), width]), device)
 }
 
+/// Real target tokens of `pairs` (each target and its `<eos>`): what the loss averages over.
+pub fn target_tokens(pairs: &[&EncodedPair]) -> usize {
+    pairs.iter().map(|p| p.target.len() + 1).sum()
+}
+
 /// The batch of `pairs`.
 pub fn make_batch(pairs: &[&EncodedPair], device: &Device) -> Batch {
     let sources: Vec<Vec<usize>> = pairs.iter().map(|p| p.source.clone()).collect();
@@ -80,7 +85,7 @@ pub fn make_batch(pairs: &[&EncodedPair], device: &Device) -> Batch {
         source_lengths: sources.iter().map(Vec::len).collect(),
         source: padded(&sources, device),
         target_inputs: padded(&inputs, device),
-        target_tokens: outputs.iter().map(Vec::len).sum(),
+        target_tokens: target_tokens(pairs),
         target_outputs: padded(&outputs, device),
     }
 }

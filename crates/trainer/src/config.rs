@@ -190,6 +190,21 @@ pub struct TrainingOptions {
     pub seed: u64,
     /// Validate on at most this many items per epoch (`None`: all).
     pub valid_limit: Option<usize>,
+    /// Threads a training step runs on: the batch is split into this many shards, one per
+    /// thread, and their gradients summed (the whole batch's gradients, up to float rounding;
+    /// `data_parallel`). With dropout above 0 and more than one thread, the shards draw their
+    /// masks from one generator in whatever order the threads reach it, so the run is not
+    /// reproducible bit for bit from its seed.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub threads: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+fn is_one(value: &usize) -> bool {
+    *value == 1
 }
 
 impl Default for TrainingOptions {
@@ -203,6 +218,7 @@ impl Default for TrainingOptions {
             patience: 3,
             seed: 42,
             valid_limit: None,
+            threads: 1,
         }
     }
 }
@@ -274,6 +290,7 @@ impl RunConfig {
             ("--encoder-layers", self.model.encoder_layers),
             ("--epochs", self.training.epochs),
             ("--batch-size", self.training.batch_size),
+            ("--threads", self.training.threads),
             ("--beam", self.decoding.beam),
         ];
         if let Some((name, value)) = positive.iter().find(|(_, v)| *v == 0) {

@@ -21,6 +21,7 @@ pub mod batch;
 pub mod checkpoint;
 pub mod config;
 pub mod data;
+pub mod data_parallel;
 pub mod download;
 mod error;
 pub mod evaluate;

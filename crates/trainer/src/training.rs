@@ -13,9 +13,10 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use decoder::Seq2Seq;
 
-use crate::batch::{EncodedPair, bucketed_batches, make_batch};
+use crate::batch::{EncodedPair, bucketed_batches, make_batch, target_tokens};
 use crate::checkpoint::{self, Best, TrainingState};
 use crate::config::RunConfig;
+use crate::data_parallel;
 use crate::evaluate::{decode, mean_loss, selection_score, task_scores};
 use crate::progress::Progress;
 use crate::run::{EpochMetrics, Manifest, RunDir, git_commit, write_atomic};
@@ -325,14 +326,22 @@ pub fn train(request: TrainRequest) -> Result<TrainSummary> {
             // draws what an uninterrupted one would.
             train_device.seed(seed.wrapping_add(state.step as u64 + 1));
             let pairs: Vec<&EncodedPair> = indices.iter().map(|&i| &prepared.train[i]).collect();
-            let batch = make_batch(&pairs, &train_device);
-            let out = model.forward(batch.source, &batch.source_lengths, batch.target_inputs)?;
-            let [b, t, v] = out.logits.dims();
-            let loss = loss_fn.forward(
-                out.logits.reshape([b * t, v]),
-                batch.target_outputs.reshape([b * t]),
-            );
-            let loss_value = loss.clone().into_scalar::<f32>();
+            let batch_tokens = target_tokens(&pairs);
+            let shards = data_parallel::split(&pairs, config.training.threads);
+            let (loss_value, mut grads) =
+                data_parallel::sharded_gradients(&model, shards, |model, shard| {
+                    let batch = make_batch(shard, &train_device);
+                    let out =
+                        model.forward(batch.source, &batch.source_lengths, batch.target_inputs)?;
+                    let [b, t, v] = out.logits.dims();
+                    let loss = loss_fn.forward(
+                        out.logits.reshape([b * t, v]),
+                        batch.target_outputs.reshape([b * t]),
+                    );
+                    // The loss is a mean over target tokens: weighted by the shard's share, the
+                    // shards' losses (and gradients) sum to the whole batch's.
+                    Ok(loss * (batch.target_tokens as f32 / batch_tokens as f32))
+                })?;
             if !loss_value.is_finite() {
                 progress.finish();
                 return Err(TrainerError::Diverged {
@@ -342,14 +351,13 @@ pub fn train(request: TrainRequest) -> Result<TrainSummary> {
                     checkpoint: last_checkpoint,
                 });
             }
-            let mut grads = GradientsParams::from_grads(loss.backward(), &model);
             if let Some(max_norm) = config.training.clip_norm {
                 clip_global_norm(&model, &mut grads, max_norm);
             }
             model = optimizer.step(state.learning_rate, model, grads);
             state.step += 1;
             state.batches_done += 1;
-            progress.batch(f64::from(loss_value), batch.target_tokens);
+            progress.batch(f64::from(loss_value), batch_tokens);
         }
         if summary.interrupted {
             break;

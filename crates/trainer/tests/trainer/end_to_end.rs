@@ -10,7 +10,7 @@ use trainer::{
 };
 
 /// A small `dates` configuration: `train` generated examples, a compact model.
-fn small_config(train: usize, epochs: usize) -> RunConfig {
+pub fn small_config(train: usize, epochs: usize) -> RunConfig {
     let mut config = RunConfig::new(TaskKind::Dates, Backend::Flex);
     config.task.dates_sizes = (train, 300, 300);
     config.model.embedding = 16;
@@ -22,7 +22,7 @@ fn small_config(train: usize, epochs: usize) -> RunConfig {
     config
 }
 
-fn train(
+pub fn train(
     config: RunConfig,
     out: &Path,
     resume: bool,

@@ -8,3 +8,5 @@ mod data_files;
 mod end_to_end;
 // What a run records about the code that made it.
 mod provenance;
+// A training step on several threads: the same gradients, a reproducible run.
+mod data_parallel;
