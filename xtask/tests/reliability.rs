@@ -312,10 +312,7 @@ fn bad_flags_name_the_flag() {
         &xtask(&["train", "--threads", "0", "--quiet"]),
         &["--threads = 0"],
     );
-    fails_with(
-        &xtask(&["bench", "--threads", "0"]),
-        &["--threads = 0"],
-    );
+    fails_with(&xtask(&["bench", "--threads", "0"]), &["--threads = 0"]);
     fails_with(
         &xtask(&[
             "train",

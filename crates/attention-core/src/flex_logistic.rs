@@ -136,8 +136,40 @@ fn derivative(grad: FlexTensor, output: &FlexTensor, kind: Logistic) -> FlexTens
     grad_out
 }
 
+/// Defines `pub(super) fn $name` from a loop body, compiled three times (AVX-512, AVX2 + FMA,
+/// baseline) and picked at run time by what the CPU has.
+macro_rules! dispatched {
+    ($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) $body:block) => {
+        $(#[$doc])*
+        pub(super) fn $name($($arg: $ty),*) {
+            #[inline(always)]
+            fn body($($arg: $ty),*) $body
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f")]
+                fn avx512($($arg: $ty),*) { body($($arg),*) }
+                #[target_feature(enable = "avx2,fma")]
+                fn avx2($($arg: $ty),*) { body($($arg),*) }
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU has AVX-512F (detected just above).
+                    return unsafe { avx512($($arg),*) };
+                }
+                if std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+                {
+                    // SAFETY: the CPU has AVX2 and FMA (detected just above).
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            body($($arg),*)
+        }
+    };
+}
+pub(crate) use dispatched;
+
 /// The element loops, written once and compiled for the widest SIMD the CPU has.
-mod simd {
+pub(crate) mod simd {
+
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     /// `2^r` for `r ∈ [−½, ½]`: `Σ (ln 2)^k / k!`, k ≤ 6 (relative error < 2e-7).
     const C: [f32; 7] = [
@@ -153,44 +185,27 @@ mod simd {
     /// `1 / (1 + e^(−z))`, branch-free: `e^(−z) = 2^t`, `t = −z·log₂e` split into an integer
     /// `n` (exponent bits) and `r ∈ [−½, ½]` (polynomial). NaN stays NaN; `±∞` give 0 and 1.
     #[inline(always)]
-    fn logistic(z: f32) -> f32 {
+    pub(crate) fn logistic(z: f32) -> f32 {
         // The clamp keeps 2^n a normal float or, at n = 128, +∞ (so σ(−∞) = 0 exactly); beyond
         // it σ is 0 or 1 in f32 anyway.
         let t = (-z * LOG2E).clamp(-126.0, 128.0);
-        // Round to nearest by the 1.5·2^23 trick (exact for |t| ≤ 2^22).
-        let n = (t + 12_582_912.0) - 12_582_912.0;
+        // Round to nearest by adding 1.5·2^23: `n` lands in the low mantissa bits of `shifted`
+        // (as a two's complement offset from 0x4B40_0000), which gives 2^n's exponent bits with
+        // integer ops only. (`n as i32` would be a saturating cast, which compilers do one
+        // lane at a time.)
+        let shifted = t + 12_582_912.0;
+        let n = shifted - 12_582_912.0;
         let r = t - n;
         let p = C[0] + r * (C[1] + r * (C[2] + r * (C[3] + r * (C[4] + r * (C[5] + r * C[6])))));
-        let two_n = f32::from_bits(((n as i32 + 127) as u32) << 23);
+        let exponent = shifted.to_bits().wrapping_sub(0x4B40_0000).wrapping_add(127);
+        let two_n = f32::from_bits(exponent << 23);
         1.0 / (1.0 + two_n * p)
     }
 
-    macro_rules! dispatched {
-        ($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) $body:block) => {
-            $(#[$doc])*
-            pub(super) fn $name($($arg: $ty),*) {
-                #[inline(always)]
-                fn body($($arg: $ty),*) $body
-                #[cfg(target_arch = "x86_64")]
-                {
-                    #[target_feature(enable = "avx512f")]
-                    fn avx512($($arg: $ty),*) { body($($arg),*) }
-                    #[target_feature(enable = "avx2,fma")]
-                    fn avx2($($arg: $ty),*) { body($($arg),*) }
-                    if std::arch::is_x86_feature_detected!("avx512f") {
-                        // SAFETY: the CPU has AVX-512F (detected just above).
-                        return unsafe { avx512($($arg),*) };
-                    }
-                    if std::arch::is_x86_feature_detected!("avx2")
-                        && std::arch::is_x86_feature_detected!("fma")
-                    {
-                        // SAFETY: the CPU has AVX2 and FMA (detected just above).
-                        return unsafe { avx2($($arg),*) };
-                    }
-                }
-                body($($arg),*)
-            }
-        };
+    /// `tanh x = 2σ(2x) − 1`, one lane.
+    #[inline(always)]
+    pub(crate) fn tanh_lane(x: f32) -> f32 {
+        2.0 * logistic(2.0 * x) - 1.0
     }
 
     dispatched! {
@@ -206,7 +221,7 @@ mod simd {
         /// `x ← tanh x = 2σ(2x) − 1`.
         fn tanh(x: &mut [f32]) {
             for v in x.iter_mut() {
-                *v = 2.0 * logistic(2.0 * *v) - 1.0;
+                *v = tanh_lane(*v);
             }
         }
     }

@@ -44,6 +44,8 @@ mod attention;
 mod context;
 mod error;
 #[cfg(feature = "flex")]
+mod flex_additive;
+#[cfg(feature = "flex")]
 mod flex_logistic;
 mod mask;
 mod memory;

@@ -174,13 +174,28 @@ impl Score {
             }
             Score::Additive(additive) => {
                 let query = additive.query_proj.forward(queries); // [batch, tgt_len, attn]
-                let hidden = query.unsqueeze_dim::<4>(2) + keys.unsqueeze_dim::<4>(1); // [batch, tgt_len, src_len, attn]
-                // vᵀ tanh(x) = vᵀ (2σ(2x) − 1) = 2 vᵀσ(2x) − Σv: the `tanh` through a sigmoid
-                // (see `tanh_via_sigmoid`), with its affine part moved onto the small scores.
-                let gate = sigmoid_of_double(hidden);
-                let v_sum = additive.energy.weight.val().sum().reshape([1, 1, 1]);
-                additive.energy.forward(gate).squeeze_dim::<3>(3) * 2.0 - v_sum // [batch, tgt_len, src_len]
+                additive_energy(query, keys, additive.energy.weight.val())
             }
         }
     }
+}
+
+/// `e_bts = vᵀ tanh(q_bt + k_bs)` for `queries` `[batch, tgt_len, attn]`, `keys`
+/// `[batch, src_len, attn]` and `v` `[attn, 1]`: `[batch, tgt_len, src_len]`. With the `flex`
+/// feature, flex tensors take one fused kernel (`flex_additive`); otherwise tensor ops compute it.
+fn additive_energy(queries: Tensor<3>, keys: Tensor<3>, v: Tensor<2>) -> Tensor<3> {
+    let [attn, _] = v.dims();
+    #[cfg(feature = "flex")]
+    let (queries, keys, v) = match crate::flex_additive::energy(queries, keys, v.reshape([attn])) {
+        Ok(energy) => return energy,
+        Err(inputs) => *inputs,
+    };
+    #[cfg(not(feature = "flex"))]
+    let v = v.reshape([attn]);
+    let hidden = queries.unsqueeze_dim::<4>(2) + keys.unsqueeze_dim::<4>(1); // [batch, tgt_len, src_len, attn]
+    // vᵀ tanh(x) = vᵀ (2σ(2x) − 1) = 2 vᵀσ(2x) − Σv: the `tanh` through a sigmoid (see
+    // `tanh_via_sigmoid`), with its affine part moved onto the small scores.
+    let gate = sigmoid_of_double(hidden);
+    let v_sum = v.clone().sum().reshape([1, 1, 1]);
+    gate.matmul(v.reshape([1, 1, attn, 1])).squeeze_dim::<3>(3) * 2.0 - v_sum
 }
