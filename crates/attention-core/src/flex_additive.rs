@@ -11,24 +11,18 @@
 //! [`energy`] takes f32 flex tensors (all three with autodiff or none); it gives every other
 //! input back to the caller, whose composed ops compute the same function.
 
+use burn::backend::Flex;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
-use burn::backend::autodiff::checkpoint::strategy::{
-    BalancedCheckpointing, CheckpointStrategy, NoCheckpointing,
-};
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
-use burn::backend::flex::{FlexTensor, Layout};
-use burn::backend::tensor::FloatTensor;
-use burn::backend::{
-    Autodiff, BackendTensor, DispatchAutodiffContext, DispatchTensor, DispatchTensorKind, Flex,
-    GradientCheckpointingStrategy,
-};
+use burn::backend::flex::FlexTensor;
 use burn::prelude::*;
-use burn::tensor::{Bytes, DType};
+
+use crate::flex_kernel::{Checkpointing, Routed, TrackedTensor, f32_tensor, plain, route, tracked};
 
 /// `[batch, tgt, src]` energies of `queries` `[batch, tgt, attention]`, `keys`
 /// `[batch, src, attention]` and `v` `[attention]` by the fused kernel, or the three inputs back
-/// when they are not all f32 flex tensors of matching shapes with the same autodiff setting.
+/// when their shapes do not match or [`route`] does not take them.
 pub(crate) fn energy(
     queries: Tensor<3>,
     keys: Tensor<3>,
@@ -36,87 +30,27 @@ pub(crate) fn energy(
 ) -> Result<Tensor<3>, Box<(Tensor<3>, Tensor<3>, Tensor<1>)>> {
     let [b, _, a] = queries.dims();
     let [bk, _, ak] = keys.dims();
-    let fits = bk == b
-        && ak == a
-        && v.dims() == [a]
-        && [queries.dtype(), keys.dtype(), v.dtype()] == [DType::F32; 3];
-    if !fits {
+    if bk != b || ak != a || v.dims() != [a] {
         return Err(Box::new((queries, keys, v)));
     }
-    let (q, k, v) = (
+    match route([
         queries.into_dispatch(),
         keys.into_dispatch(),
         v.into_dispatch(),
-    );
-    let context = q.autodiff;
-    if k.autodiff != context || v.autodiff != context {
-        return Err(Box::new(back(q, k, v)));
-    }
-    match (context, q.kind, k.kind, v.kind) {
-        (
-            DispatchAutodiffContext::Disabled,
-            DispatchTensorKind::Flex(BackendTensor::Float(q)),
-            DispatchTensorKind::Flex(BackendTensor::Float(k)),
-            DispatchTensorKind::Flex(BackendTensor::Float(v)),
-        ) => {
-            let (out, _) = forward(q, k, v, false);
-            Ok(Tensor::from_dispatch(DispatchTensor {
-                kind: DispatchTensorKind::Flex(BackendTensor::Float(out)),
-                autodiff: context,
-            }))
+    ]) {
+        Ok(Routed::Plain([q, k, v])) => Ok(Tensor::from_dispatch(plain(forward(q, k, v, false).0))),
+        Ok(Routed::Tracked([q, k, v])) => {
+            Ok(Tensor::from_dispatch(tracked(forward_tracked(q, k, v))))
         }
-        (
-            DispatchAutodiffContext::Enabled(strategy),
-            DispatchTensorKind::Autodiff(q),
-            DispatchTensorKind::Autodiff(k),
-            DispatchTensorKind::Autodiff(v),
-        ) => match (*q, *k, *v) {
-            (
-                DispatchTensorKind::Flex(BackendTensor::Autodiff(q)),
-                DispatchTensorKind::Flex(BackendTensor::Autodiff(k)),
-                DispatchTensorKind::Flex(BackendTensor::Autodiff(v)),
-            ) => {
-                let out = match strategy {
-                    GradientCheckpointingStrategy::Disabled => tracked::<NoCheckpointing>(q, k, v),
-                    GradientCheckpointingStrategy::Balanced => {
-                        tracked::<BalancedCheckpointing>(q, k, v)
-                    }
-                };
-                Ok(Tensor::from_dispatch(DispatchTensor {
-                    kind: DispatchTensorKind::Autodiff(Box::new(DispatchTensorKind::Flex(
-                        BackendTensor::Autodiff(out),
-                    ))),
-                    autodiff: context,
-                }))
-            }
-            (q, k, v) => Err(Box::new(back(
-                wrap(DispatchTensorKind::Autodiff(Box::new(q)), context),
-                wrap(DispatchTensorKind::Autodiff(Box::new(k)), context),
-                wrap(DispatchTensorKind::Autodiff(Box::new(v)), context),
-            ))),
-        },
-        (context, q, k, v) => Err(Box::new(back(
-            wrap(q, context),
-            wrap(k, context),
-            wrap(v, context),
-        ))),
+        Err(inputs) => {
+            let [q, k, v] = *inputs;
+            Err(Box::new((
+                Tensor::from_dispatch(q),
+                Tensor::from_dispatch(k),
+                Tensor::from_dispatch(v),
+            )))
+        }
     }
-}
-
-fn wrap(kind: DispatchTensorKind, autodiff: DispatchAutodiffContext) -> DispatchTensor {
-    DispatchTensor { kind, autodiff }
-}
-
-fn back(
-    q: DispatchTensor,
-    k: DispatchTensor,
-    v: DispatchTensor,
-) -> (Tensor<3>, Tensor<3>, Tensor<1>) {
-    (
-        Tensor::from_dispatch(q),
-        Tensor::from_dispatch(k),
-        Tensor::from_dispatch(v),
-    )
 }
 
 /// What the backward pass keeps: the inputs' shapes, `v`, and `tanh(q + k)`.
@@ -151,39 +85,28 @@ impl Backward<Flex, 3> for EnergyBackward {
             &mut gk,
             &mut gv,
         );
-        let tensor = |values: Vec<f32>, shape: Vec<usize>| {
-            FlexTensor::new(
-                Bytes::from_elems(values),
-                Layout::contiguous(shape.into()),
-                DType::F32,
-            )
-        };
         if let Some(node) = q_node {
-            grads.register::<Flex>(node.id, tensor(gq, vec![b, t, a]));
+            grads.register::<Flex>(node.id, f32_tensor(gq, &[b, t, a]));
         }
         if let Some(node) = k_node {
-            grads.register::<Flex>(node.id, tensor(gk, vec![b, s, a]));
+            grads.register::<Flex>(node.id, f32_tensor(gk, &[b, s, a]));
         }
         if let Some(node) = v_node {
-            grads.register::<Flex>(node.id, tensor(gv, vec![a]));
+            grads.register::<Flex>(node.id, f32_tensor(gv, &[a]));
         }
     }
 }
 
-fn tracked<C: CheckpointStrategy>(
-    q: FloatTensor<Autodiff<Flex>>,
-    k: FloatTensor<Autodiff<Flex>>,
-    v: FloatTensor<Autodiff<Flex>>,
-) -> FloatTensor<Autodiff<Flex>> {
+fn forward_tracked(q: TrackedTensor, k: TrackedTensor, v: TrackedTensor) -> TrackedTensor {
     match EnergyBackward
-        .prepare::<C>([q.node(), k.node(), v.node()])
+        .prepare::<Checkpointing>([q.node(), k.node(), v.node()])
         .compute_bound()
         .stateful()
     {
         OpsKind::Tracked(prep) => {
             let v = v.into_primitive().to_contiguous();
-            let (out, saved) = forward(q.into_primitive(), k.into_primitive(), v.clone(), true);
-            let (tanh, dims) = saved.expect("kept when asked");
+            let (out, (tanh, dims)) =
+                forward(q.into_primitive(), k.into_primitive(), v.clone(), true);
             prep.finish(Saved { tanh, v, dims }, out)
         }
         OpsKind::UnTracked(prep) => {
@@ -198,13 +121,13 @@ fn tracked<C: CheckpointStrategy>(
     }
 }
 
-/// The energies, and (when `keep`) `tanh(q + k)` `[b, t, s, a]` with its dims.
+/// The energies, and `tanh(q + k)` `[b, t, s, a]` (when `keep`; else empty) with its dims.
 fn forward(
     q: FlexTensor,
     k: FlexTensor,
     v: FlexTensor,
     keep: bool,
-) -> (FlexTensor, Option<(FlexTensor, [usize; 4])>) {
+) -> (FlexTensor, (FlexTensor, [usize; 4])) {
     let (q, k, v) = (q.to_contiguous(), k.to_contiguous(), v.to_contiguous());
     let qs = q.layout().shape();
     let (b, t, a) = (qs[0], qs[1], qs[2]);
@@ -220,27 +143,20 @@ fn forward(
         &mut tanh,
         keep,
     );
-    let out = FlexTensor::new(
-        Bytes::from_elems(out),
-        Layout::contiguous(vec![b, t, s].into()),
-        DType::F32,
-    );
-    let saved = keep.then(|| {
-        (
-            FlexTensor::new(
-                Bytes::from_elems(tanh),
-                Layout::contiguous(vec![b, t, s, a].into()),
-                DType::F32,
-            ),
-            [b, t, s, a],
-        )
-    });
-    (out, saved)
+    if !keep {
+        tanh.clear();
+    }
+    let saved_len = tanh.len();
+    (
+        f32_tensor(out, &[b, t, s]),
+        (f32_tensor(tanh, &[saved_len]), [b, t, s, a]),
+    )
 }
 
-/// The loops, compiled for the widest SIMD the CPU has (see `flex_logistic`).
+/// The loops, compiled for the widest SIMD the CPU has.
 mod simd {
-    use crate::flex_logistic::simd::tanh_lane;
+    use crate::flex_kernel::lanes;
+    use crate::simd_dispatched;
 
     /// Lanes of the partial sums of a dot product: the compiler keeps them in registers and
     /// vectorises, where a single running sum would be a serial chain.
@@ -260,10 +176,10 @@ mod simd {
         acc.iter().sum::<f32>() + tail
     }
 
-    crate::flex_logistic::dispatched! {
+    simd_dispatched! {
         /// `out[b,t,s] = Σ_a v[a] tanh(q[b,t,a] + k[b,s,a])`; `tanh` keeps the values when
         /// `keep` (else it is scratch of length `a`).
-        fn forward(
+        pub(super) fn forward(
             q: &[f32],
             k: &[f32],
             v: &[f32],
@@ -281,7 +197,7 @@ mod simd {
                         let row = (bi * t + ti) * s + si;
                         let y = if keep { &mut tanh[row * a..][..a] } else { &mut tanh[..a] };
                         for ((y, &q), &k) in y.iter_mut().zip(q_row).zip(k_row) {
-                            *y = tanh_lane(q + k);
+                            *y = lanes::tanh(q + k);
                         }
                         out[row] = dot(y, v);
                     }
@@ -290,10 +206,10 @@ mod simd {
         }
     }
 
-    crate::flex_logistic::dispatched! {
+    simd_dispatched! {
         /// With `gx = grad[b,t,s] · v[a] · (1 − tanh²)`: `gq[b,t,a] = Σ_s gx`,
         /// `gk[b,s,a] = Σ_t gx`, `gv[a] = Σ_{b,t,s} grad[b,t,s] · tanh`.
-        fn backward(
+        pub(super) fn backward(
             grad: &[f32],
             tanh: &[f32],
             v: &[f32],

@@ -46,6 +46,8 @@ mod error;
 #[cfg(feature = "flex")]
 mod flex_additive;
 #[cfg(feature = "flex")]
+pub mod flex_kernel;
+#[cfg(feature = "flex")]
 mod flex_logistic;
 mod mask;
 mod memory;

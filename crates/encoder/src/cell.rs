@@ -188,6 +188,15 @@ impl RecurrentCell {
         let block = |t: &Tensor<2>, i: usize| t.clone().narrow(1, i * hidden_size, hidden_size);
         match self {
             RecurrentCell::Gru(_) => {
+                // With the `flex` feature, one fused kernel on flex tensors (`flex_gru`).
+                #[cfg(feature = "flex")]
+                let (projected, from_state, hidden) =
+                    match crate::flex_gru::update(projected, from_state, state.hidden) {
+                        Ok(hidden) => return CellState { hidden, cell: None },
+                        Err(inputs) => *inputs,
+                    };
+                #[cfg(not(feature = "flex"))]
+                let hidden = state.hidden;
                 let two = 2 * hidden_size;
                 let rz = sigmoid(
                     projected.clone().narrow(1, 0, two) + from_state.clone().narrow(1, 0, two),
@@ -196,7 +205,7 @@ impl RecurrentCell {
                 let z = rz.narrow(1, hidden_size, hidden_size);
                 let n = tanh_via_sigmoid(block(&projected, 2) + r * block(&from_state, 2));
                 // (1 − z) ⊙ n + z ⊙ h = n + z ⊙ (h − n)
-                let hidden = n.clone() + z * (state.hidden - n); // [batch, hidden]
+                let hidden = n.clone() + z * (hidden - n); // [batch, hidden]
                 CellState { hidden, cell: None }
             }
             RecurrentCell::Lstm(_) => {

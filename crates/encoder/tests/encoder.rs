@@ -105,6 +105,81 @@ fn fused_cells_match_the_textbook_equations() {
     }
 }
 
+/// Every float parameter's gradient, flattened, in visiting order.
+struct Gradients<'a> {
+    grads: &'a burn::tensor::Gradients,
+    out: Vec<Vec<f32>>,
+}
+
+impl burn::module::ModuleVisitor for Gradients<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
+        self.out
+            .push(param.grad(self.grads).map(values).unwrap_or_default());
+    }
+}
+
+/// The same encoder on flex (the fused GRU kernel and attention-core's SIMD sigmoid and tanh,
+/// with their own backward passes) and on ndarray (Burn's composed ops): the same outputs and
+/// the same gradients for every parameter, through padding, both directions and two layers.
+#[test]
+#[allow(deprecated)] // burn-ndarray is deprecated upstream; kept as the reference backend.
+fn flex_kernels_give_the_composed_ops_gradients() {
+    use burn::module::Module;
+    let flex = Device::flex().autodiff();
+    let ndarray = Device::ndarray().autodiff();
+    for cell in [CellKind::Gru, CellKind::Lstm] {
+        let on_flex = EncoderConfig::new(12, 5, 6)
+            .with_cell(cell)
+            .with_bidirectional(true)
+            .with_num_layers(2)
+            .init(&flex)
+            .unwrap();
+        let on_ndarray = on_flex.clone().fork(&ndarray);
+        let run = |encoder: &encoder::Encoder, device: &Device| {
+            let out = encoder
+                .forward(
+                    Tensor::from_ints([[2, 4, 6, 8, 10], [3, 7, 1, 11, 9]], device),
+                    &[5, 3],
+                )
+                .unwrap();
+            let [b, t, d] = out.states.dims();
+            let weights: Vec<f32> = (0..b * t * d)
+                .map(|i| ((i * 7) % 11) as f32 - 5.0)
+                .collect();
+            let weights = Tensor::<3>::from_data(TensorData::new(weights, [b, t, d]), device);
+            let outputs = values(out.states.clone());
+            let grads = (out.states * weights).sum().backward();
+            let mut collect = Gradients {
+                grads: &grads,
+                out: Vec::new(),
+            };
+            encoder.visit(&mut collect);
+            (outputs, collect.out)
+        };
+        let (flex_out, flex_grads) = run(&on_flex, &flex);
+        let (nd_out, nd_grads) = run(&on_ndarray, &ndarray);
+        for (a, b) in flex_out.iter().zip(&nd_out) {
+            assert!((a - b).abs() < 1e-5, "{cell:?} output: {a} vs {b}");
+        }
+        assert_eq!(flex_grads.len(), nd_grads.len());
+        for (p, (a, b)) in flex_grads.iter().zip(&nd_grads).enumerate() {
+            assert!(
+                !a.is_empty() && a.len() == b.len(),
+                "{cell:?} parameter {p}: a gradient on both backends"
+            );
+        }
+        for (p, (a, b)) in flex_grads.iter().zip(&nd_grads).enumerate() {
+            let scale = b.iter().fold(1e-2f32, |m, x| m.max(x.abs()));
+            for (x, y) in a.iter().zip(b) {
+                assert!(
+                    (x - y).abs() <= 1e-5 * scale.max(1.0),
+                    "{cell:?} parameter {p}: {x} vs {y}"
+                );
+            }
+        }
+    }
+}
+
 /// Every encoder variant: a sentence encoded alone and inside a padded batch (with junk ids in
 /// the padding) gives the same states at its real positions and the same final state.
 #[test]
