@@ -74,7 +74,8 @@ impl Backward<Flex, 3> for EnergyBackward {
         let [b, t, s, a] = dims;
         let grad = grad.to_contiguous();
         let mut gq = vec![0.0f32; b * t * a];
-        let mut gk = vec![0.0f32; b * s * a];
+        // Filled row by row (not zeroed first: at long sources this is the largest buffer).
+        let mut gk = Vec::with_capacity(b * s * a);
         let mut gv = vec![0.0f32; a];
         simd::backward(
             grad.storage::<f32>(),
@@ -133,7 +134,8 @@ fn forward(
     let (b, t, a) = (qs[0], qs[1], qs[2]);
     let s = k.layout().shape()[1];
     let mut out = vec![0.0f32; b * t * s];
-    let mut tanh = vec![0.0f32; if keep { b * t * s * a } else { a }];
+    // Filled row by row when kept (not zeroed first: it is the largest buffer of a step).
+    let mut tanh = Vec::with_capacity(if keep { b * t * s * a } else { 0 });
     simd::forward(
         q.storage::<f32>(),
         k.storage::<f32>(),
@@ -143,9 +145,6 @@ fn forward(
         &mut tanh,
         keep,
     );
-    if !keep {
-        tanh.clear();
-    }
     let saved_len = tanh.len();
     (
         f32_tensor(out, &[b, t, s]),
@@ -177,29 +176,31 @@ mod simd {
     }
 
     simd_dispatched! {
-        /// `out[b,t,s] = Σ_a v[a] tanh(q[b,t,a] + k[b,s,a])`; `tanh` keeps the values when
-        /// `keep` (else it is scratch of length `a`).
+        /// `out[b,t,s] = Σ_a v[a] tanh(q[b,t,a] + k[b,s,a])`; the `tanh` rows appended to
+        /// `tanh` when `keep`.
         pub(super) fn forward(
             q: &[f32],
             k: &[f32],
             v: &[f32],
             dims: [usize; 4],
             out: &mut [f32],
-            tanh: &mut [f32],
-            keep: bool
+            tanh: &mut Vec<f32>,
+            keep: bool,
         ) {
             let [b, t, s, a] = dims;
+            let mut y = vec![0.0f32; a];
             for bi in 0..b {
                 for ti in 0..t {
                     let q_row = &q[(bi * t + ti) * a..][..a];
                     for si in 0..s {
                         let k_row = &k[(bi * s + si) * a..][..a];
-                        let row = (bi * t + ti) * s + si;
-                        let y = if keep { &mut tanh[row * a..][..a] } else { &mut tanh[..a] };
                         for ((y, &q), &k) in y.iter_mut().zip(q_row).zip(k_row) {
                             *y = lanes::tanh(q + k);
                         }
-                        out[row] = dot(y, v);
+                        out[(bi * t + ti) * s + si] = dot(&y, v);
+                        if keep {
+                            tanh.extend_from_slice(&y);
+                        }
                     }
                 }
             }
@@ -208,25 +209,26 @@ mod simd {
 
     simd_dispatched! {
         /// With `gx = grad[b,t,s] · v[a] · (1 − tanh²)`: `gq[b,t,a] = Σ_s gx`,
-        /// `gk[b,s,a] = Σ_t gx`, `gv[a] = Σ_{b,t,s} grad[b,t,s] · tanh`.
+        /// `gk[b,s,a] = Σ_t gx` (rows appended to `gk`), `gv[a] = Σ_{b,t,s} grad[b,t,s] · tanh`.
         pub(super) fn backward(
             grad: &[f32],
             tanh: &[f32],
             v: &[f32],
             dims: [usize; 4],
             gq: &mut [f32],
-            gk: &mut [f32],
-            gv: &mut [f32]
+            gk: &mut Vec<f32>,
+            gv: &mut [f32],
         ) {
             let [b, t, s, a] = dims;
+            let mut gk_row = vec![0.0f32; a];
             for bi in 0..b {
-                for ti in 0..t {
-                    for si in 0..s {
+                for si in 0..s {
+                    gk_row.fill(0.0);
+                    for ti in 0..t {
                         let row = (bi * t + ti) * s + si;
                         let g = grad[row];
                         let y = &tanh[row * a..][..a];
                         let gq_row = &mut gq[(bi * t + ti) * a..][..a];
-                        let gk_row = &mut gk[(bi * s + si) * a..][..a];
                         for i in 0..a {
                             let gx = g * v[i] * (1.0 - y[i] * y[i]);
                             gq_row[i] += gx;
@@ -234,6 +236,7 @@ mod simd {
                             gv[i] += g * y[i];
                         }
                     }
+                    gk.extend_from_slice(&gk_row);
                 }
             }
         }

@@ -48,7 +48,10 @@ mod flex_additive;
 #[cfg(feature = "flex")]
 pub mod flex_kernel;
 #[cfg(feature = "flex")]
+mod flex_linear;
+#[cfg(feature = "flex")]
 mod flex_logistic;
+mod linear;
 mod mask;
 mod memory;
 mod score;
@@ -58,6 +61,7 @@ pub use activation::{sigmoid, tanh_via_sigmoid};
 pub use attention::{Attention, AttentionConfig, AttentionOutput};
 pub use context::context;
 pub use error::AttentionError;
+pub use linear::linear;
 pub use mask::pad_mask_from_lengths;
 pub use memory::AttentionMemory;
 pub use score::{AdditiveScore, DotScore, GeneralScore, Score, ScoreKind};

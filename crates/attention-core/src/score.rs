@@ -11,6 +11,7 @@ use burn::prelude::*;
 
 use crate::AttentionError;
 use crate::activation::sigmoid_of_double;
+use crate::linear::linear;
 
 /// Which score function compares a query `s` with each key `h_j` (seed §4.1 and its note).
 #[derive(Config, Debug, Copy, PartialEq, Eq)]
@@ -155,8 +156,8 @@ impl Score {
         match self {
             Score::Dot(dot) | Score::ScaledDot(dot) if dot.scale == 1.0 => values,
             Score::Dot(dot) | Score::ScaledDot(dot) => values * dot.scale,
-            Score::General(general) => general.key_proj.forward(values),
-            Score::Additive(additive) => additive.key_proj.forward(values),
+            Score::General(general) => linear(&general.key_proj, values),
+            Score::Additive(additive) => linear(&additive.key_proj, values),
         }
     }
 
@@ -173,7 +174,7 @@ impl Score {
                 queries.matmul(keys.swap_dims(1, 2)) // [batch, tgt_len, src_len]
             }
             Score::Additive(additive) => {
-                let query = additive.query_proj.forward(queries); // [batch, tgt_len, attn]
+                let query = linear(&additive.query_proj, queries); // [batch, tgt_len, attn]
                 additive_energy(query, keys, additive.energy.weight.val())
             }
         }

@@ -1,6 +1,6 @@
 //! The attention decoder (seed §5–6), its no-attention baseline, and one decoding step.
 
-use attention_core::{Attention, AttentionConfig, AttentionMemory, ScoreKind};
+use attention_core::{Attention, AttentionConfig, AttentionMemory, ScoreKind, linear};
 use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig};
 use burn::prelude::*;
 use encoder::{CellKind, CellState, EncoderOutput, RecurrentCell, RecurrentCellConfig, run_cell};
@@ -278,7 +278,7 @@ impl Decoder {
                     .map(|z| encoded.final_state.cell.clone().unwrap_or(z)),
             },
             (InitialState::Bridge, Some(bridge)) => CellState {
-                hidden: bridge.forward(encoded.final_state.hidden.clone()).tanh(),
+                hidden: linear(bridge, encoded.final_state.hidden.clone()).tanh(),
                 cell: zero.cell,
             },
             (InitialState::Bridge, None) => unreachable!("init builds the bridge"),
@@ -361,7 +361,7 @@ impl Decoder {
             .squeeze_dim::<2>(1); // [batch, emb]
         let (combined, weights, state) = self.advance(embedded, state, source);
         DecoderStep {
-            logits: self.output.forward(combined), // [batch, vocab]
+            logits: linear(&self.output, combined), // [batch, vocab]
             state,
             weights,
         }
@@ -412,7 +412,7 @@ impl Decoder {
                 (Tensor::stack(combined, 1), weights) // [batch, tgt_len, combined]
             };
         DecoderOutput {
-            logits: self.output.forward(self.dropout.forward(combined)), // [batch, tgt_len, vocab]
+            logits: linear(&self.output, self.dropout.forward(combined)), // [batch, tgt_len, vocab]
             weights,
         }
     }

@@ -10,8 +10,8 @@
 //! state that padded steps leave untouched ([`CellState::keep_where`]), and one place to
 //! optimise the step.
 
-use attention_core::sigmoid;
 use attention_core::tanh_via_sigmoid;
+use attention_core::{linear, sigmoid};
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 
@@ -167,7 +167,7 @@ impl RecurrentCell {
     /// The input half of every gate, `W_x x_t + b_x`, for any number of leading axes:
     /// `[..., input_size]` → `[..., gates · hidden]`.
     pub fn project_inputs<const D: usize>(&self, inputs: Tensor<D>) -> Tensor<D> {
-        self.gates().input.forward(inputs)
+        linear(&self.gates().input, inputs)
     }
 
     /// One step from an input already projected by [`RecurrentCell::project_inputs`].
@@ -184,7 +184,7 @@ impl RecurrentCell {
     /// - `projected`: `[batch, gates · hidden]`; `state`: `[batch, hidden]` each.
     pub fn step(&self, projected: Tensor<2>, state: CellState) -> CellState {
         let hidden_size = self.hidden_size();
-        let from_state = self.gates().hidden.forward(state.hidden.clone()); // [batch, gates · hidden]
+        let from_state = linear(&self.gates().hidden, state.hidden.clone()); // [batch, gates · hidden]
         let block = |t: &Tensor<2>, i: usize| t.clone().narrow(1, i * hidden_size, hidden_size);
         match self {
             RecurrentCell::Gru(_) => {
