@@ -5,8 +5,9 @@
 //! passes over it for the `tanh`, multiplies by `v` with a one-column GEMM, and in the backward
 //! pass builds `grad ⊗ v` with another GEMM, the `tanh` derivative and a reduction over the
 //! source for the query's gradient: several full passes and allocations of the largest tensor
-//! of the model, at every decoder step. Here the forward pass is one pass that keeps `tanh`'s
-//! values, and the backward pass is one pass that gives the gradients of `q`, `k` and `v`.
+//! of the model, at every decoder step. Here the forward pass is one pass that writes only the
+//! energies, and the backward pass is one pass that computes `tanh` again and gives the
+//! gradients of `q`, `k` and `v`.
 //!
 //! [`energy`] takes f32 flex tensors (all three with autodiff or none); it gives every other
 //! input back to the caller, whose composed ops compute the same function.
@@ -38,7 +39,10 @@ pub(crate) fn energy(
         keys.into_dispatch(),
         v.into_dispatch(),
     ]) {
-        Ok(Routed::Plain([q, k, v])) => Ok(Tensor::from_dispatch(plain(forward(q, k, v, false).0))),
+        Ok(Routed::Plain(inputs)) => {
+            let [q, k, v] = inputs.map(|t| t.to_contiguous());
+            Ok(Tensor::from_dispatch(plain(forward(&q, &k, &v).0)))
+        }
         Ok(Routed::Tracked([q, k, v])) => {
             Ok(Tensor::from_dispatch(tracked(forward_tracked(q, k, v))))
         }
@@ -53,10 +57,14 @@ pub(crate) fn energy(
     }
 }
 
-/// What the backward pass keeps: the inputs' shapes, `v`, and `tanh(q + k)`.
+/// What the backward pass keeps: the inputs (contiguous) and their sizes. `tanh(q + k)` is
+/// computed again rather than kept: it is the largest tensor of a step (`[b, t, s, a]`, 3 MB
+/// per decoder step at the benchmark's length 48), and reading it back cost more than the SIMD
+/// `tanh`.
 #[derive(Clone, Debug)]
 struct Saved {
-    tanh: FlexTensor,
+    q: FlexTensor,
+    k: FlexTensor,
     v: FlexTensor,
     dims: [usize; 4],
 }
@@ -70,7 +78,7 @@ impl Backward<Flex, 3> for EnergyBackward {
     fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [q_node, k_node, v_node] = ops.parents;
         let grad = grads.consume::<Flex>(&ops.node);
-        let Saved { tanh, v, dims } = ops.state;
+        let Saved { q, k, v, dims } = ops.state;
         let [b, t, s, a] = dims;
         let grad = grad.to_contiguous();
         let mut gq = vec![0.0f32; b * t * a];
@@ -79,7 +87,8 @@ impl Backward<Flex, 3> for EnergyBackward {
         let mut gv = vec![0.0f32; a];
         simd::backward(
             grad.storage::<f32>(),
-            tanh.storage::<f32>(),
+            q.storage::<f32>(),
+            k.storage::<f32>(),
             v.storage::<f32>(),
             dims,
             &mut gq,
@@ -105,51 +114,31 @@ fn forward_tracked(q: TrackedTensor, k: TrackedTensor, v: TrackedTensor) -> Trac
         .stateful()
     {
         OpsKind::Tracked(prep) => {
-            let v = v.into_primitive().to_contiguous();
-            let (out, (tanh, dims)) =
-                forward(q.into_primitive(), k.into_primitive(), v.clone(), true);
-            prep.finish(Saved { tanh, v, dims }, out)
+            let [q, k, v] = [q, k, v].map(|t| t.into_primitive().to_contiguous());
+            let (out, dims) = forward(&q, &k, &v);
+            prep.finish(Saved { q, k, v, dims }, out)
         }
         OpsKind::UnTracked(prep) => {
-            let (out, _) = forward(
-                q.into_primitive(),
-                k.into_primitive(),
-                v.into_primitive(),
-                false,
-            );
-            prep.finish(out)
+            let [q, k, v] = [q, k, v].map(|t| t.into_primitive().to_contiguous());
+            prep.finish(forward(&q, &k, &v).0)
         }
     }
 }
 
-/// The energies, and `tanh(q + k)` `[b, t, s, a]` (when `keep`; else empty) with its dims.
-fn forward(
-    q: FlexTensor,
-    k: FlexTensor,
-    v: FlexTensor,
-    keep: bool,
-) -> (FlexTensor, (FlexTensor, [usize; 4])) {
-    let (q, k, v) = (q.to_contiguous(), k.to_contiguous(), v.to_contiguous());
+/// The energies of contiguous `q`, `k`, `v`, and the sizes `[b, t, s, a]`.
+fn forward(q: &FlexTensor, k: &FlexTensor, v: &FlexTensor) -> (FlexTensor, [usize; 4]) {
     let qs = q.layout().shape();
     let (b, t, a) = (qs[0], qs[1], qs[2]);
     let s = k.layout().shape()[1];
     let mut out = vec![0.0f32; b * t * s];
-    // Filled row by row when kept (not zeroed first: it is the largest buffer of a step).
-    let mut tanh = Vec::with_capacity(if keep { b * t * s * a } else { 0 });
     simd::forward(
         q.storage::<f32>(),
         k.storage::<f32>(),
         v.storage::<f32>(),
         [b, t, s, a],
         &mut out,
-        &mut tanh,
-        keep,
     );
-    let saved_len = tanh.len();
-    (
-        f32_tensor(out, &[b, t, s]),
-        (f32_tensor(tanh, &[saved_len]), [b, t, s, a]),
-    )
+    (f32_tensor(out, &[b, t, s]), [b, t, s, a])
 }
 
 /// The loops, compiled for the widest SIMD the CPU has.
@@ -176,17 +165,8 @@ mod simd {
     }
 
     simd_dispatched! {
-        /// `out[b,t,s] = Σ_a v[a] tanh(q[b,t,a] + k[b,s,a])`; the `tanh` rows appended to
-        /// `tanh` when `keep`.
-        pub(super) fn forward(
-            q: &[f32],
-            k: &[f32],
-            v: &[f32],
-            dims: [usize; 4],
-            out: &mut [f32],
-            tanh: &mut Vec<f32>,
-            keep: bool,
-        ) {
+        /// `out[b,t,s] = Σ_a v[a] tanh(q[b,t,a] + k[b,s,a])`.
+        pub(super) fn forward(q: &[f32], k: &[f32], v: &[f32], dims: [usize; 4], out: &mut [f32]) {
             let [b, t, s, a] = dims;
             let mut y = vec![0.0f32; a];
             for bi in 0..b {
@@ -198,9 +178,6 @@ mod simd {
                             *y = lanes::tanh(q + k);
                         }
                         out[(bi * t + ti) * s + si] = dot(&y, v);
-                        if keep {
-                            tanh.extend_from_slice(&y);
-                        }
                     }
                 }
             }
@@ -208,11 +185,14 @@ mod simd {
     }
 
     simd_dispatched! {
-        /// With `gx = grad[b,t,s] · v[a] · (1 − tanh²)`: `gq[b,t,a] = Σ_s gx`,
-        /// `gk[b,s,a] = Σ_t gx` (rows appended to `gk`), `gv[a] = Σ_{b,t,s} grad[b,t,s] · tanh`.
+        /// With `y = tanh(q[b,t] + k[b,s])` and `gx = grad[b,t,s] · v ⊙ (1 − y²)`:
+        /// `gq[b,t] = Σ_s gx`, `gk[b,s] = Σ_t gx` (rows appended to `gk`),
+        /// `gv = Σ_{b,t,s} grad[b,t,s] · y`.
+        #[allow(clippy::too_many_arguments)]
         pub(super) fn backward(
             grad: &[f32],
-            tanh: &[f32],
+            q: &[f32],
+            k: &[f32],
             v: &[f32],
             dims: [usize; 4],
             gq: &mut [f32],
@@ -223,17 +203,18 @@ mod simd {
             let mut gk_row = vec![0.0f32; a];
             for bi in 0..b {
                 for si in 0..s {
+                    let k_row = &k[(bi * s + si) * a..][..a];
                     gk_row.fill(0.0);
                     for ti in 0..t {
-                        let row = (bi * t + ti) * s + si;
-                        let g = grad[row];
-                        let y = &tanh[row * a..][..a];
+                        let g = grad[(bi * t + ti) * s + si];
+                        let q_row = &q[(bi * t + ti) * a..][..a];
                         let gq_row = &mut gq[(bi * t + ti) * a..][..a];
                         for i in 0..a {
-                            let gx = g * v[i] * (1.0 - y[i] * y[i]);
+                            let y = lanes::tanh(q_row[i] + k_row[i]);
+                            let gx = g * v[i] * (1.0 - y * y);
                             gq_row[i] += gx;
                             gk_row[i] += gx;
-                            gv[i] += g * y[i];
+                            gv[i] += g * y;
                         }
                     }
                     gk.extend_from_slice(&gk_row);

@@ -90,35 +90,13 @@ impl AffineBackward {
         let n = dims2(&saved.w).1;
         let g = grad.storage::<f32>();
         let gx = want_x.then(|| {
-            let mut out = vec![0.0f32; m * k];
             // ∂x[m,k] = g[m,n] · Wᵀ[n,k]: Wᵀ read through W's strides.
-            gemm_into(
-                &mut out,
-                m,
-                k,
-                n,
-                g,
-                (n, 1),
-                saved.w.storage::<f32>(),
-                (1, n),
-                false,
-            );
+            let out = product(m, k, n, g, (n, 1), saved.w.storage::<f32>(), (1, n), None);
             f32_tensor(out, &[m, k])
         });
         let gw = want_w.then(|| {
-            let mut out = vec![0.0f32; k * n];
             // ∂W[k,n] = xᵀ[k,m] · g[m,n]: xᵀ read through x's strides.
-            gemm_into(
-                &mut out,
-                k,
-                n,
-                m,
-                saved.x.storage::<f32>(),
-                (1, k),
-                g,
-                (n, 1),
-                false,
-            );
+            let out = product(k, n, m, saved.x.storage::<f32>(), (1, k), g, (n, 1), None);
             f32_tensor(out, &[k, n])
         });
         (gx, gw)
@@ -203,15 +181,8 @@ fn dims2(t: &FlexTensor) -> (usize, usize) {
 fn forward(x: &FlexTensor, w: &FlexTensor, b: Option<&FlexTensor>) -> FlexTensor {
     let (x, w) = (x.to_contiguous(), w.to_contiguous());
     let ((m, k), n) = (dims2(&x), dims2(&w).1);
-    let mut out = match b {
-        Some(b) => {
-            let b = b.to_contiguous();
-            b.storage::<f32>()[..n].repeat(m)
-        }
-        None => vec![0.0f32; m * n],
-    };
-    gemm_into(
-        &mut out,
+    let b = b.map(FlexTensor::to_contiguous);
+    let out = product(
         m,
         n,
         k,
@@ -219,16 +190,15 @@ fn forward(x: &FlexTensor, w: &FlexTensor, b: Option<&FlexTensor>) -> FlexTensor
         (k, 1),
         w.storage::<f32>(),
         (n, 1),
-        b.is_some(),
+        b.as_ref().map(|b| &b.storage::<f32>()[..n]),
     );
     f32_tensor(out, &[m, n])
 }
 
-/// `out[m,n] (+)= lhs[m,k] · rhs[k,n]` with operands given by `(row stride, column stride)`
-/// into their slices; `accumulate` adds onto `out`'s values instead of overwriting them.
+/// `lhs[m,k] · rhs[k,n]` (plus `bias[n]` on every row), operands given by
+/// `(row stride, column stride)` into their slices, as a new row-major `[m, n]` buffer.
 #[allow(clippy::too_many_arguments)]
-fn gemm_into(
-    out: &mut [f32],
+fn product(
     m: usize,
     n: usize,
     k: usize,
@@ -236,29 +206,31 @@ fn gemm_into(
     (lhs_rs, lhs_cs): (usize, usize),
     rhs: &[f32],
     (rhs_rs, rhs_cs): (usize, usize),
-    accumulate: bool,
-) {
-    let last = |rows: usize, cols: usize, rs: usize, cs: usize| {
-        (rows.max(1) - 1) * rs + (cols.max(1) - 1) * cs
+    bias: Option<&[f32]>,
+) -> Vec<f32> {
+    // The bias on every row, or zeros.
+    let start = || match bias {
+        Some(bias) => bias.repeat(m),
+        None => vec![0.0f32; m * n],
     };
-    // The bounds the raw-pointer call below relies on (each operand's last element is inside
-    // its slice); an empty product touches nothing.
-    if m == 0 || n == 0 {
-        return;
+    if m == 0 || n == 0 || k == 0 {
+        return start();
     }
-    assert!(out.len() >= m * n, "gemm output too small");
-    if k == 0 {
-        if !accumulate {
-            out[..m * n].fill(0.0);
-        }
-        return;
-    }
+    let last = |rows: usize, cols: usize, rs: usize, cs: usize| (rows - 1) * rs + (cols - 1) * cs;
+    // The bounds the raw-pointer call relies on: every index the strides reach is inside its
+    // slice. Checked always; a failure is a bug in this file's callers, not bad input.
     assert!(
-        last(m, k, lhs_rs, lhs_cs) < lhs.len() && last(k, n, rhs_rs, rhs_cs) < rhs.len(),
-        "gemm operand too small"
+        last(m, k, lhs_rs, lhs_cs) < lhs.len()
+            && last(k, n, rhs_rs, rhs_cs) < rhs.len()
+            && bias.is_none_or(|b| b.len() == n),
+        "gemm operands smaller than their shapes"
     );
-    // SAFETY: the pointers come from live slices whose extents were checked above for every
-    // index the strides reach; `out` is exclusively borrowed and does not alias the inputs.
+    // Zeroed without a bias although GEMM overwrites it: leaving it uninitialised measured no
+    // faster (train_step 38.9 / 39.1 against 37.7 / 39.6 ms) and needed more unsafe code.
+    let mut out = start();
+    // SAFETY: the operand pointers come from live slices whose extents were checked above for
+    // every index the strides reach; `out` holds `m · n` initialised f32, exclusively owned and
+    // not aliasing the inputs.
     unsafe {
         gemm::gemm(
             m,
@@ -267,7 +239,7 @@ fn gemm_into(
             out.as_mut_ptr(),
             1,
             n as isize,
-            accumulate,
+            bias.is_some(),
             lhs.as_ptr(),
             lhs_cs as isize,
             lhs_rs as isize,
@@ -282,6 +254,7 @@ fn gemm_into(
             gemm::Parallelism::None,
         );
     }
+    out
 }
 
 mod simd {
