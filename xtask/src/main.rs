@@ -690,7 +690,7 @@ fn cmd_bench(args: BenchArgs) -> Result<(), TrainerError> {
 /// glibc serves allocations above 128 KiB (most of a batch's tensors) with their own `mmap`
 /// and returns them with `munmap` on free, so every step faulted its buffers in again and, with
 /// `--threads`, made the kernel stop every core to flush its TLB. Raising the thresholds keeps
-/// them for reuse: measured -7 % per training step on one thread and -17 % on two
+/// them for reuse: measured -7 % per training step on one thread and -19 % on two
 /// (docs/performance.md). The cost is memory freed late, bounded by the run's own peak.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn keep_freed_memory() {
