@@ -101,21 +101,34 @@ impl AffineBackward {
         });
         (gx, gw)
     }
+
+    /// The backward pass for parents `[x, W]` or `[x, W, b]`: each gradient only when its
+    /// parent wants one.
+    fn backward_any<const N: usize>(ops: Ops<Saved, N>, grads: &mut Gradients) {
+        let grad = grads.consume::<Flex>(&ops.node).to_contiguous();
+        let ids = ops.parents.map(|p| p.map(|node| node.id));
+        let (x_id, w_id, b_id) = (ids[0], ids[1], ids.get(2).copied().flatten());
+        let (gx, gw) = Self::grads(&ops.state, &grad, x_id.is_some(), w_id.is_some());
+        if let (Some(id), Some(gx)) = (x_id, gx) {
+            grads.register::<Flex>(id, gx);
+        }
+        if let (Some(id), Some(gw)) = (w_id, gw) {
+            grads.register::<Flex>(id, gw);
+        }
+        if let Some(id) = b_id {
+            let n = dims2(&ops.state.w).1.max(1);
+            let mut gb = vec![0.0f32; n];
+            simd::column_sums(grad.storage::<f32>(), &mut gb);
+            grads.register::<Flex>(id, f32_tensor(gb, &[n]));
+        }
+    }
 }
 
 impl Backward<Flex, 2> for AffineBackward {
     type State = Saved;
 
     fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let [x_node, w_node] = ops.parents;
-        let grad = grads.consume::<Flex>(&ops.node).to_contiguous();
-        let (gx, gw) = Self::grads(&ops.state, &grad, x_node.is_some(), w_node.is_some());
-        if let (Some(node), Some(gx)) = (x_node, gx) {
-            grads.register::<Flex>(node.id, gx);
-        }
-        if let (Some(node), Some(gw)) = (w_node, gw) {
-            grads.register::<Flex>(node.id, gw);
-        }
+        Self::backward_any(ops, grads);
     }
 }
 
@@ -123,21 +136,7 @@ impl Backward<Flex, 3> for AffineBackward {
     type State = Saved;
 
     fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let [x_node, w_node, b_node] = ops.parents;
-        let grad = grads.consume::<Flex>(&ops.node).to_contiguous();
-        let (gx, gw) = Self::grads(&ops.state, &grad, x_node.is_some(), w_node.is_some());
-        if let (Some(node), Some(gx)) = (x_node, gx) {
-            grads.register::<Flex>(node.id, gx);
-        }
-        if let (Some(node), Some(gw)) = (w_node, gw) {
-            grads.register::<Flex>(node.id, gw);
-        }
-        if let Some(node) = b_node {
-            let n = dims2(&ops.state.w).1.max(1);
-            let mut gb = vec![0.0f32; n];
-            simd::column_sums(grad.storage::<f32>(), &mut gb);
-            grads.register::<Flex>(node.id, f32_tensor(gb, &[n]));
-        }
+        Self::backward_any(ops, grads);
     }
 }
 
