@@ -16,8 +16,8 @@ use clap::{Args, Parser, Subcommand};
 use decoder::{Combine, InitialState, QueryOrdering};
 use encoder::CellKind;
 use trainer::{
-    Backend, DecodingOptions, RunConfig, TaskKind, TrainRequest, Trained, TrainerError,
-    write_attention_pictures,
+    Backend, DecodingOptions, ResumeChanges, RunConfig, TaskKind, TrainRequest, Trained,
+    TrainerError, write_attention_pictures,
 };
 
 /// Sequence-to-sequence models with attention: train, evaluate, predict, and see the attention.
@@ -203,9 +203,9 @@ struct TrainArgs {
     valid_limit: Option<usize>,
     /// Threads per training step: the batch is split into this many shards, one per thread
     /// (the same gradients up to float rounding). With dropout, a run on more than one thread is
-    /// not reproducible bit for bit.
-    #[arg(long, default_value_t = 1)]
-    threads: usize,
+    /// not reproducible bit for bit. [default: 1; with --resume, the run's own]
+    #[arg(long)]
+    threads: Option<usize>,
     /// dates: training examples to generate.
     #[arg(long, default_value_t = 20_000)]
     dates_train: usize,
@@ -380,7 +380,7 @@ fn run_config(args: &TrainArgs) -> Result<RunConfig, TrainerError> {
     training.patience = args.patience;
     training.seed = args.seed;
     training.valid_limit = args.valid_limit;
-    training.threads = args.threads;
+    training.threads = args.threads.unwrap_or(1);
     config.decoding.beam = args.beam;
     config.validate()?;
     Ok(config)
@@ -433,7 +433,7 @@ fn print_scores(evaluation: &trainer::Evaluation) {
 const DEFAULT_EPOCHS: usize = 10;
 
 fn cmd_train(args: TrainArgs) -> Result<(), TrainerError> {
-    let mut config = run_config(&args)?;
+    let config = run_config(&args)?;
     if args.print_config {
         println!(
             "{}",
@@ -445,13 +445,6 @@ fn cmd_train(args: TrainArgs) -> Result<(), TrainerError> {
         .out
         .clone()
         .unwrap_or_else(|| first_free(config.task.kind.name()));
-    if args.resume && args.epochs.is_none() {
-        // A resumed run keeps its own epoch count unless --epochs changes it.
-        let stored = trainer::RunDir::new(&out).config();
-        if stored.exists() {
-            config.training.epochs = RunConfig::load(&stored)?.training.epochs;
-        }
-    }
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     {
         // First Ctrl-C: finish the current batch, write a checkpoint, exit cleanly.
@@ -473,7 +466,11 @@ fn cmd_train(args: TrainArgs) -> Result<(), TrainerError> {
     let summary = trainer::train(TrainRequest {
         config,
         out: out.clone(),
-        resume: args.resume,
+        // A resumed run keeps its own configuration but for these (given) flags.
+        resume: args.resume.then_some(ResumeChanges {
+            epochs: args.epochs,
+            threads: args.threads,
+        }),
         quiet: args.quiet,
         stop: Some(stop),
     })?;

@@ -46,5 +46,5 @@ pub use length_plot::{LengthCurve, length_table, write_length_plot};
 pub use plot::{PictureFiles, write_attention_pictures};
 pub use run::RunDir;
 pub use tokenize::Tokenizer;
-pub use training::{TrainRequest, TrainSummary, train};
+pub use training::{ResumeChanges, TrainRequest, TrainSummary, train};
 pub use vocab::Vocab;

@@ -35,17 +35,27 @@ static ONE_RUN_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// What to train, where, and how to report.
 #[derive(Debug, Clone)]
 pub struct TrainRequest {
-    /// The configuration (on `resume`, only `training.epochs` is taken from here, and written
-    /// to the run's `config.json` when it differs; the rest comes from the run).
+    /// The configuration of a new run. Ignored when resuming: a run keeps its own
+    /// `config.json`, but for [`ResumeChanges`].
     pub config: RunConfig,
     /// The run directory.
     pub out: PathBuf,
-    /// Continue the run in `out` from its latest checkpoint.
-    pub resume: bool,
+    /// `Some`: continue the run in `out` from its latest checkpoint, with these changes.
+    pub resume: Option<ResumeChanges>,
     /// No progress output.
     pub quiet: bool,
     /// Set (e.g. by a Ctrl-C handler) to stop after the current batch, with a checkpoint.
     pub stop: Option<Arc<AtomicBool>>,
+}
+
+/// What a resumed run may change in its configuration; a change is written to the run's
+/// `config.json`, so that the directory keeps describing the run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResumeChanges {
+    /// Train to this many epochs (`None`: the run's own count).
+    pub epochs: Option<usize>,
+    /// Run each step on this many threads (`None`: the run's own).
+    pub threads: Option<usize>,
 }
 
 /// How a training run ended.
@@ -181,16 +191,18 @@ pub fn train(request: TrainRequest) -> Result<TrainSummary> {
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let started = Instant::now();
     let run = RunDir::new(&request.out);
-    let config = if request.resume {
+    let config = if let Some(changes) = &request.resume {
         let mut stored = RunConfig::load(&run.config()).map_err(|e| match e {
             TrainerError::Io { path, .. } => {
                 TrainerError::run(path, "no run to resume here (config.json is missing)")
             }
             other => other,
         })?;
-        if stored.training.epochs != request.config.training.epochs {
-            // The run directory describes the run: record the new epoch count.
-            stored.training.epochs = request.config.training.epochs;
+        let before = stored.clone();
+        stored.training.epochs = changes.epochs.unwrap_or(stored.training.epochs);
+        stored.training.threads = changes.threads.unwrap_or(stored.training.threads);
+        if stored != before {
+            stored.validate()?;
             stored.save(&run.config())?;
         }
         stored
@@ -204,7 +216,7 @@ pub fn train(request: TrainRequest) -> Result<TrainSummary> {
         request.config.clone()
     };
     config.validate()?;
-    let vocabs = if request.resume {
+    let vocabs = if request.resume.is_some() {
         Some((
             Vocab::load(&run.source_vocab())?,
             Vocab::load(&run.target_vocab())?,
@@ -233,7 +245,7 @@ pub fn train(request: TrainRequest) -> Result<TrainSummary> {
         bad_epochs: 0,
     };
     let mut last_checkpoint = None;
-    if request.resume {
+    if request.resume.is_some() {
         if let Some(&step) = run.checkpoint_steps().last() {
             let dir = run.checkpoint(step);
             (model, optimizer, state) = checkpoint::load(&dir, model, optimizer)?;

@@ -6,7 +6,7 @@ use burn::optim::GradientsParams;
 use burn::prelude::*;
 use trainer::batch::{EncodedPair, make_batch, target_tokens};
 use trainer::data_parallel::{sharded_gradients, split};
-use trainer::{ModelOptions, RunConfig, TaskKind, Vocab};
+use trainer::{ModelOptions, ResumeChanges, RunConfig, TaskKind, TrainRequest, Vocab};
 
 use crate::end_to_end::{small_config, train};
 
@@ -121,6 +121,44 @@ fn a_run_on_two_threads_learns_like_one_and_is_reproducible() {
         assert!(
             (a - c).abs() <= 1e-3 * a && (b - d).abs() <= 1e-3 * b,
             "train/valid loss: one thread {a}/{b}, two {c}/{d}"
+        );
+    }
+    // Resumed on two threads: the change is recorded and the run continues as it was.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("resumed");
+    train(small_config(2_000, 1), &out, false, None);
+    let resume = |changes: ResumeChanges| {
+        trainer::train(TrainRequest {
+            config: small_config(2_000, 1),
+            out: out.clone(),
+            resume: Some(changes),
+            quiet: true,
+            stop: None,
+        })
+    };
+    let refused = resume(ResumeChanges {
+        epochs: Some(2),
+        threads: Some(0),
+    });
+    assert!(
+        matches!(&refused, Err(e) if e.to_string().contains("--threads")),
+        "0 threads is refused: {refused:?}"
+    );
+    resume(ResumeChanges {
+        epochs: Some(2),
+        threads: Some(2),
+    })
+    .unwrap();
+    let stored = RunConfig::load(&trainer::RunDir::new(&out).config()).unwrap();
+    assert_eq!((stored.training.epochs, stored.training.threads), (2, 2));
+    let resumed = trainer::RunDir::new(&out).read_metrics().unwrap();
+    assert_eq!(resumed.len(), 2);
+    for (m, (a, b)) in resumed.iter().zip(&one) {
+        assert!(
+            (m.train_loss - a).abs() <= 1e-3 * a && (m.valid_loss - b).abs() <= 1e-3 * b,
+            "resumed on two threads: {}/{} vs {a}/{b}",
+            m.train_loss,
+            m.valid_loss
         );
     }
     let default = RunConfig::new(TaskKind::Dates, trainer::Backend::Flex);

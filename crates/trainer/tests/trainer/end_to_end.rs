@@ -6,7 +6,8 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use trainer::{
-    Backend, RunConfig, RunDir, TaskKind, TrainRequest, Trained, write_attention_pictures,
+    Backend, ResumeChanges, RunConfig, RunDir, TaskKind, TrainRequest, Trained,
+    write_attention_pictures,
 };
 
 /// A small `dates` configuration: `train` generated examples, a compact model.
@@ -28,6 +29,10 @@ pub fn train(
     resume: bool,
     stop: Option<Arc<AtomicBool>>,
 ) -> trainer::TrainSummary {
+    let resume = resume.then_some(ResumeChanges {
+        epochs: Some(config.training.epochs),
+        threads: None,
+    });
     trainer::train(TrainRequest {
         config,
         out: out.to_path_buf(),
