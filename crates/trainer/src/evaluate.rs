@@ -10,6 +10,7 @@ use crate::Result;
 use crate::batch::{EncodedPair, make_batch, padded};
 use crate::config::{DecodingOptions, TaskKind};
 use crate::data::EvalItem;
+use crate::data_parallel::map_shards;
 use crate::metrics::{corpus_bleu, corpus_chrf, exact_match, g2p_scores};
 use crate::tokenize::Tokenizer;
 use crate::vocab::Vocab;
@@ -18,7 +19,9 @@ use crate::vocab::Vocab;
 pub(crate) const DECODE_BATCH: usize = 128;
 
 /// Decodes every source (token ids), greedy when `beam` is 1, else beam search; returns the
-/// best hypothesis of each, in input order. Sources are batched by length.
+/// best hypothesis of each, in input order. Sources are batched by length, and the batches
+/// shared among every core ([`decode_on`]): each batch is decoded alone, so the result does not
+/// depend on the number of threads.
 ///
 /// # Errors
 ///
@@ -28,6 +31,23 @@ pub fn decode(
     sources: &[Vec<usize>],
     options: &DecodingOptions,
     device: &Device,
+) -> Result<Vec<Hypothesis>> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    decode_on(model, sources, options, device, threads)
+}
+
+/// [`decode`] on `threads` threads (at least one), each taking every `threads`-th batch so
+/// that short and long batches are spread evenly.
+///
+/// # Errors
+///
+/// The model's errors (e.g. bad beam options).
+pub fn decode_on(
+    model: &Seq2Seq,
+    sources: &[Vec<usize>],
+    options: &DecodingOptions,
+    device: &Device,
+    threads: usize,
 ) -> Result<Vec<Hypothesis>> {
     let search = SearchOptions {
         bos: Vocab::BOS_ID,
@@ -44,24 +64,34 @@ pub fn decode(
     };
     let mut order: Vec<usize> = (0..sources.len()).collect();
     order.sort_by_key(|&i| sources[i].len());
-    let mut out: Vec<Option<Hypothesis>> = vec![None; sources.len()];
-    for chunk in order.chunks(DECODE_BATCH) {
-        // An empty source still needs one column; its length 0 masks it out entirely.
-        let rows: Vec<Vec<usize>> = chunk.iter().map(|&i| sources[i].clone()).collect();
-        let lengths: Vec<usize> = rows.iter().map(Vec::len).collect();
-        let tensor = padded(&rows, device);
-        let hyps = if options.beam <= 1 {
-            model.greedy(tensor, &lengths, &search)?
-        } else {
-            model
-                .beam(tensor, &lengths, &search, &beam)?
-                .into_iter()
-                .map(|mut n_best| n_best.remove(0))
-                .collect()
-        };
-        for (&i, hyp) in chunk.iter().zip(hyps) {
-            out[i] = Some(hyp);
+    let batches: Vec<&[usize]> = order.chunks(DECODE_BATCH).collect();
+    let threads = threads.clamp(1, batches.len().max(1));
+    let shares: Vec<Vec<&[usize]>> = (0..threads)
+        .map(|w| batches.iter().skip(w).step_by(threads).copied().collect())
+        .collect();
+    let decoded = map_shards(shares, |share| {
+        let mut out = Vec::new();
+        for chunk in share {
+            // An empty source still needs one column; its length 0 masks it out entirely.
+            let rows: Vec<Vec<usize>> = chunk.iter().map(|&i| sources[i].clone()).collect();
+            let lengths: Vec<usize> = rows.iter().map(Vec::len).collect();
+            let tensor = padded(&rows, device);
+            let hyps = if options.beam <= 1 {
+                model.greedy(tensor, &lengths, &search)?
+            } else {
+                model
+                    .beam(tensor, &lengths, &search, &beam)?
+                    .into_iter()
+                    .map(|mut n_best| n_best.remove(0))
+                    .collect()
+            };
+            out.extend(chunk.iter().copied().zip(hyps));
         }
+        Ok(out)
+    })?;
+    let mut out: Vec<Option<Hypothesis>> = vec![None; sources.len()];
+    for (i, hyp) in decoded.into_iter().flatten() {
+        out[i] = Some(hyp);
     }
     Ok(out
         .into_iter()

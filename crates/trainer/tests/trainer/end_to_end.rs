@@ -280,3 +280,41 @@ fn g2p_and_translate_tasks_train_and_score() {
         "references are lower-cased"
     );
 }
+
+/// Decoding shares its batches among threads; each batch is decoded alone, so the outputs are
+/// the same on one thread or several, greedy or beam.
+#[test]
+fn decoding_on_several_threads_gives_the_one_thread_outputs() {
+    let trained = Trained::load(&shared_run().join("run"), None).unwrap();
+    let n = trained.source_vocab.len();
+    // 300 sources of 1 to 20 tokens: three batches, so every thread count splits them.
+    let sources: Vec<Vec<usize>> = (0..300)
+        .map(|i| {
+            (0..1 + i % 20)
+                .map(|j| 4 + (i * 7 + j * 3) % (n - 4))
+                .collect()
+        })
+        .collect();
+    for beam in [1, 3] {
+        let mut options = trained.config.decoding.clone();
+        options.beam = beam;
+        let decode = |threads| {
+            trainer::evaluate::decode_on(
+                &trained.model,
+                &sources,
+                &options,
+                &trained.device,
+                threads,
+            )
+            .unwrap()
+            .into_iter()
+            .map(|h| (h.tokens, h.score.to_bits()))
+            .collect::<Vec<_>>()
+        };
+        let one = decode(1);
+        assert_eq!(one.len(), sources.len());
+        for threads in [2, 3, 8] {
+            assert_eq!(decode(threads), one, "beam {beam}, {threads} threads");
+        }
+    }
+}
