@@ -9,7 +9,7 @@
 //! - [`Trained`]: a run loaded for [`Trained::predict`] and [`Trained::evaluate`].
 //! - [`metrics`]: exact match, G2P WER/PER, sacreBLEU-compatible BLEU and chrF.
 //! - [`write_attention_pictures`]: heatmap PNG/SVG, decoding GIF, weights JSON.
-//! - [`download`]: the public data sets, SHA-256 checked.
+//! - [`download`](mod@download): the public data sets, SHA-256 checked.
 //!
 //! Sits at the top of the library crates: `attention-core` ← `encoder`/`decoder` ← `trainer`.
 //! Only this crate (and `xtask`) touches the filesystem.

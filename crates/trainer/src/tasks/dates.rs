@@ -117,7 +117,7 @@ fn ordinal(day: u32) -> String {
     format!("{day}{suffix}")
 }
 
-/// The number of written forms [`format`] knows.
+/// The number of written forms [`format()`] knows.
 pub const FORMATS: usize = 24;
 
 /// Date `d` written in form `f` (`0..FORMATS`).
