@@ -19,7 +19,7 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
 use burn::prelude::*;
 
-use crate::flex_kernel::{Checkpointing, Routed, TrackedTensor, f32_tensor, plain, route, tracked};
+use crate::flex_kernel::{Checkpointing, TrackedTensor, f32_tensor, run};
 
 /// `[batch, tgt, src]` energies of `queries` `[batch, tgt, attention]`, `keys`
 /// `[batch, src, attention]` and `v` `[attention]` by the fused kernel, or the three inputs back
@@ -34,18 +34,17 @@ pub(crate) fn energy(
     if bk != b || ak != a || v.dims() != [a] {
         return Err(Box::new((queries, keys, v)));
     }
-    match route([
+    let inputs = [
         queries.into_dispatch(),
         keys.into_dispatch(),
         v.into_dispatch(),
-    ]) {
-        Ok(Routed::Plain(inputs)) => {
-            let [q, k, v] = inputs.map(|t| t.to_contiguous());
-            Ok(Tensor::from_dispatch(plain(forward(&q, &k, &v).0)))
-        }
-        Ok(Routed::Tracked([q, k, v])) => {
-            Ok(Tensor::from_dispatch(tracked(forward_tracked(q, k, v))))
-        }
+    ];
+    let plain_op = |inputs: [FlexTensor; 3]| {
+        let [q, k, v] = inputs.map(|t| t.to_contiguous());
+        forward(&q, &k, &v).0
+    };
+    match run(inputs, plain_op, |[q, k, v]| forward_tracked(q, k, v)) {
+        Ok(energy) => Ok(Tensor::from_dispatch(energy)),
         Err(inputs) => {
             let [q, k, v] = *inputs;
             Err(Box::new((

@@ -91,6 +91,20 @@ pub fn route<const N: usize>(
     Err(Box::new(ones.map(back)))
 }
 
+/// `plain_op` of `inputs`' flex primitives (no autodiff) or `tracked_op` of them (autodiff),
+/// as a dispatch tensor for `Tensor::from_dispatch`, when [`route`] takes the inputs; otherwise
+/// the inputs, unchanged, for the caller's composed ops.
+pub fn run<const N: usize>(
+    inputs: [DispatchTensor; N],
+    plain_op: impl FnOnce([FlexTensor; N]) -> FlexTensor,
+    tracked_op: impl FnOnce([TrackedTensor; N]) -> TrackedTensor,
+) -> Result<DispatchTensor, Box<[DispatchTensor; N]>> {
+    Ok(match route(inputs)? {
+        Routed::Plain(x) => plain(plain_op(x)),
+        Routed::Tracked(x) => tracked(tracked_op(x)),
+    })
+}
+
 /// A flex tensor as a dispatch tensor (`Tensor::from_dispatch`).
 pub fn plain(x: FlexTensor) -> DispatchTensor {
     DispatchTensor {

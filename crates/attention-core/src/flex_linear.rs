@@ -18,7 +18,7 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
 use burn::prelude::*;
 
-use crate::flex_kernel::{Checkpointing, Routed, TrackedTensor, f32_tensor, plain, route, tracked};
+use crate::flex_kernel::{Checkpointing, TrackedTensor, f32_tensor, run};
 
 /// The inputs of [`affine`], given back when the kernel does not take them.
 pub(crate) type Inputs = Box<(Tensor<2>, Tensor<2>, Option<Tensor<1>>)>;
@@ -35,13 +35,12 @@ pub(crate) fn affine(
         return Err(Box::new((x, w, b)));
     }
     match b {
-        Some(b) => match route([x.into_dispatch(), w.into_dispatch(), b.into_dispatch()]) {
-            Ok(Routed::Plain([x, w, b])) => {
-                Ok(Tensor::from_dispatch(plain(forward(&x, &w, Some(&b)))))
-            }
-            Ok(Routed::Tracked([x, w, b])) => {
-                Ok(Tensor::from_dispatch(tracked(forward_tracked([x, w, b]))))
-            }
+        Some(b) => match run(
+            [x.into_dispatch(), w.into_dispatch(), b.into_dispatch()],
+            |[x, w, b]| forward(&x, &w, Some(&b)),
+            forward_tracked,
+        ) {
+            Ok(y) => Ok(Tensor::from_dispatch(y)),
             Err(inputs) => {
                 let [x, w, b] = *inputs;
                 Err(Box::new((
@@ -51,11 +50,12 @@ pub(crate) fn affine(
                 )))
             }
         },
-        None => match route([x.into_dispatch(), w.into_dispatch()]) {
-            Ok(Routed::Plain([x, w])) => Ok(Tensor::from_dispatch(plain(forward(&x, &w, None)))),
-            Ok(Routed::Tracked([x, w])) => {
-                Ok(Tensor::from_dispatch(tracked(forward_tracked([x, w]))))
-            }
+        None => match run(
+            [x.into_dispatch(), w.into_dispatch()],
+            |[x, w]| forward(&x, &w, None),
+            forward_tracked,
+        ) {
+            Ok(y) => Ok(Tensor::from_dispatch(y)),
             Err(inputs) => {
                 let [x, w] = *inputs;
                 Err(Box::new((

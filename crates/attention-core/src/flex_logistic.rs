@@ -21,7 +21,7 @@ use burn::backend::flex::FlexTensor;
 use burn::prelude::*;
 
 use crate::activation::Logistic;
-use crate::flex_kernel::{Checkpointing, Routed, TrackedTensor, owned, plain, route, tracked};
+use crate::flex_kernel::{Checkpointing, TrackedTensor, owned, run};
 
 /// `kind` of `x` by the SIMD kernel when `x` is an f32 flex tensor (see
 /// [`route`](crate::flex_kernel::route)), else `otherwise(x)` (Burn's ops).
@@ -30,9 +30,12 @@ pub(crate) fn apply<const D: usize>(
     kind: Logistic,
     otherwise: impl FnOnce(Tensor<D>) -> Tensor<D>,
 ) -> Tensor<D> {
-    match route([x.into_dispatch()]) {
-        Ok(Routed::Plain([x])) => Tensor::from_dispatch(plain(forward(x, kind))),
-        Ok(Routed::Tracked([x])) => Tensor::from_dispatch(tracked(forward_tracked(x, kind))),
+    match run(
+        [x.into_dispatch()],
+        |[x]| forward(x, kind),
+        |[x]| forward_tracked(x, kind),
+    ) {
+        Ok(y) => Tensor::from_dispatch(y),
         Err(inputs) => {
             let [x] = *inputs;
             otherwise(Tensor::from_dispatch(x))

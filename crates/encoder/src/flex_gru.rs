@@ -12,9 +12,7 @@
 //! [`update`] takes what [`attention_core::flex_kernel::route`] takes and gives everything else
 //! back to the caller's composed ops, which compute the same function.
 
-use attention_core::flex_kernel::{
-    Checkpointing, Routed, TrackedTensor, f32_tensor, plain, route, tracked,
-};
+use attention_core::flex_kernel::{Checkpointing, TrackedTensor, f32_tensor, run};
 use burn::backend::Flex;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::grads::Gradients;
@@ -37,17 +35,17 @@ pub(crate) fn update(
     if projected.dims() != [b, 3 * h] || from_state.dims() != [b, 3 * h] {
         return Err(Box::new((projected, from_state, hidden)));
     }
-    match route([
+    let inputs = [
         projected.into_dispatch(),
         from_state.into_dispatch(),
         hidden.into_dispatch(),
-    ]) {
-        Ok(Routed::Plain([x, hh, h])) => {
-            Ok(Tensor::from_dispatch(plain(forward(x, hh, h, false).0)))
-        }
-        Ok(Routed::Tracked([x, hh, h])) => {
-            Ok(Tensor::from_dispatch(tracked(forward_tracked(x, hh, h))))
-        }
+    ];
+    match run(
+        inputs,
+        |[x, hh, h]| forward(x, hh, h, false).0,
+        |[x, hh, h]| forward_tracked(x, hh, h),
+    ) {
+        Ok(next) => Ok(Tensor::from_dispatch(next)),
         Err(inputs) => {
             let [x, hh, h] = *inputs;
             Err(Box::new((
