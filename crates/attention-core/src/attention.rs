@@ -110,8 +110,17 @@ impl Attention {
             "attention memory: values have {key_size} features, the attention was built for key_size = {}",
             self.key_size
         );
+        let keys = self.score.project_keys(values.clone());
         AttentionMemory {
-            keys: self.score.project_keys(values.clone()),
+            #[cfg(feature = "flex")]
+            sources: crate::memory::MemorySources {
+                keys: match self.score.kind() {
+                    ScoreKind::Additive => crate::StepSource::new(&keys),
+                    _ => None,
+                },
+                values: crate::StepSource::new(&values),
+            },
+            keys,
             values,
             pad_mask: None,
         }
@@ -135,13 +144,18 @@ impl Attention {
             queries.dims(),
             self.query_size
         );
-        let scores = self.score.scores(queries, memory.keys.clone()); // [batch, tgt_len, src_len]
+        let scores = self.score.scores_of(
+            queries,
+            memory.keys.clone(),
+            #[cfg(feature = "flex")]
+            memory.sources.keys.as_ref(),
+        ); // [batch, tgt_len, src_len]
         let pad_mask = memory.pad_mask.clone().map(|mask| {
             mask.unsqueeze_dim::<3>(1).expand([batch, tgt_len, src_len]) // [batch, tgt_len, src_len]
         });
         let weights = masked_softmax(scores, pad_mask);
         AttentionOutput {
-            context: context(weights.clone(), memory.values.clone()),
+            context: memory_context(weights.clone(), memory),
             weights,
         }
     }
@@ -158,4 +172,18 @@ impl Attention {
             weights: out.weights.squeeze_dim(1),
         }
     }
+}
+
+/// `c_i = Σ_j α_ij h_j` over the memory's values; under autodiff on flex, by the context kernel
+/// that sums the values' gradient in place.
+fn memory_context(weights: Tensor<3>, memory: &AttentionMemory) -> Tensor<3> {
+    #[cfg(feature = "flex")]
+    let weights = match &memory.sources.values {
+        Some(values) => match crate::flex_context::context(weights, values) {
+            Ok(context) => return context,
+            Err(weights) => *weights,
+        },
+        None => weights,
+    };
+    context(weights, memory.values.clone())
 }

@@ -202,34 +202,58 @@ fn product(
     n: usize,
     k: usize,
     lhs: &[f32],
-    (lhs_rs, lhs_cs): (usize, usize),
+    lhs_strides: (usize, usize),
     rhs: &[f32],
-    (rhs_rs, rhs_cs): (usize, usize),
+    rhs_strides: (usize, usize),
     bias: Option<&[f32]>,
 ) -> Vec<f32> {
-    // The bias on every row, or zeros.
-    let start = || match bias {
+    assert!(
+        bias.is_none_or(|b| b.len() == n),
+        "bias of {} for {n} columns",
+        bias.map_or(0, <[f32]>::len)
+    );
+    // The bias on every row, or zeros. Zeroed without a bias although GEMM could overwrite it:
+    // leaving it uninitialised measured no faster (train_step 38.9 / 39.1 against
+    // 37.7 / 39.6 ms) and needed more unsafe code.
+    let mut out = match bias {
         Some(bias) => bias.repeat(m),
         None => vec![0.0f32; m * n],
     };
+    add_product(&mut out, m, n, k, lhs, lhs_strides, rhs, rhs_strides);
+    out
+}
+
+/// `out[m,n] += lhs[m,k] · rhs[k,n]`, `out` row-major, the operands given by
+/// `(row stride, column stride)` into their slices.
+///
+/// # Panics
+///
+/// If `out` is not `m · n` long or a stride reaches past its operand: a bug in the caller.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn add_product(
+    out: &mut [f32],
+    m: usize,
+    n: usize,
+    k: usize,
+    lhs: &[f32],
+    (lhs_rs, lhs_cs): (usize, usize),
+    rhs: &[f32],
+    (rhs_rs, rhs_cs): (usize, usize),
+) {
+    assert_eq!(out.len(), m * n, "gemm output of {m} × {n}");
     if m == 0 || n == 0 || k == 0 {
-        return start();
+        return;
     }
     let last = |rows: usize, cols: usize, rs: usize, cs: usize| (rows - 1) * rs + (cols - 1) * cs;
     // The bounds the raw-pointer call relies on: every index the strides reach is inside its
-    // slice. Checked always; a failure is a bug in this file's callers, not bad input.
+    // slice. Checked always; a failure is a bug in this crate, not bad input.
     assert!(
-        last(m, k, lhs_rs, lhs_cs) < lhs.len()
-            && last(k, n, rhs_rs, rhs_cs) < rhs.len()
-            && bias.is_none_or(|b| b.len() == n),
+        last(m, k, lhs_rs, lhs_cs) < lhs.len() && last(k, n, rhs_rs, rhs_cs) < rhs.len(),
         "gemm operands smaller than their shapes"
     );
-    // Zeroed without a bias although GEMM overwrites it: leaving it uninitialised measured no
-    // faster (train_step 38.9 / 39.1 against 37.7 / 39.6 ms) and needed more unsafe code.
-    let mut out = start();
     // SAFETY: the operand pointers come from live slices whose extents were checked above for
-    // every index the strides reach; `out` holds `m · n` initialised f32, exclusively owned and
-    // not aliasing the inputs.
+    // every index the strides reach; `out` holds `m · n` initialised f32, exclusively borrowed
+    // and not aliasing the inputs.
     unsafe {
         gemm::gemm(
             m,
@@ -238,7 +262,7 @@ fn product(
             out.as_mut_ptr(),
             1,
             n as isize,
-            bias.is_some(),
+            true,
             lhs.as_ptr(),
             lhs_cs as isize,
             lhs_rs as isize,
@@ -253,7 +277,6 @@ fn product(
             gemm::Parallelism::None,
         );
     }
-    out
 }
 
 mod simd {

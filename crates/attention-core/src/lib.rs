@@ -46,23 +46,31 @@ mod error;
 #[cfg(feature = "flex")]
 mod flex_additive;
 #[cfg(feature = "flex")]
+mod flex_context;
+#[cfg(feature = "flex")]
 pub mod flex_kernel;
 #[cfg(feature = "flex")]
 mod flex_linear;
 #[cfg(feature = "flex")]
 mod flex_logistic;
+#[cfg(feature = "flex")]
+mod flex_step_source;
 mod linear;
 mod mask;
 mod memory;
 mod score;
 mod softmax;
+mod steps;
 
 pub use activation::{sigmoid, tanh_via_sigmoid};
 pub use attention::{Attention, AttentionConfig, AttentionOutput};
 pub use context::context;
 pub use error::AttentionError;
+#[cfg(feature = "flex")]
+pub use flex_step_source::StepSource;
 pub use linear::linear;
 pub use mask::pad_mask_from_lengths;
 pub use memory::AttentionMemory;
 pub use score::{AdditiveScore, DotScore, GeneralScore, Score, ScoreKind};
 pub use softmax::masked_softmax;
+pub use steps::SequenceSteps;

@@ -19,6 +19,21 @@ pub struct AttentionMemory {
     pub(crate) keys: Tensor<3>,
     /// `src_pad_mask`: `[batch, src_len]`, `true` = padded. `None`: no padding.
     pub(crate) pad_mask: Option<Tensor<2, Bool>>,
+    /// Under autodiff on flex: the keys (additive score only) and the values as step sources,
+    /// so that each decoder step's kernels add their gradients into one sum instead of giving a
+    /// full-size gradient each ([`StepSource`](crate::StepSource)).
+    #[cfg(feature = "flex")]
+    pub(crate) sources: MemorySources,
+}
+
+/// [`AttentionMemory::sources`].
+#[cfg(feature = "flex")]
+#[derive(Debug, Clone, Default)]
+pub(crate) struct MemorySources {
+    /// Over [`AttentionMemory::keys`].
+    pub(crate) keys: Option<crate::StepSource>,
+    /// Over [`AttentionMemory::values`].
+    pub(crate) values: Option<crate::StepSource>,
 }
 
 impl AttentionMemory {
@@ -70,6 +85,9 @@ impl AttentionMemory {
             values: self.values.clone().select(0, indices.clone()),
             keys: self.keys.clone().select(0, indices.clone()),
             pad_mask: self.pad_mask.clone().map(|m| m.select(0, indices)),
+            // Sources of the whole batch do not describe the selected rows.
+            #[cfg(feature = "flex")]
+            sources: Default::default(),
         }
     }
 

@@ -168,6 +168,22 @@ impl Score {
     ///
     /// Returns `[batch, tgt_len, src_len]`.
     pub fn scores(&self, queries: Tensor<3>, keys: Tensor<3>) -> Tensor<3> {
+        self.scores_of(
+            queries,
+            keys,
+            #[cfg(feature = "flex")]
+            None,
+        )
+    }
+
+    /// [`Score::scores`]; under autodiff on flex, `keys_source` (over the same `keys`) sums the
+    /// additive score's gradient of the keys in place.
+    pub(crate) fn scores_of(
+        &self,
+        queries: Tensor<3>,
+        keys: Tensor<3>,
+        #[cfg(feature = "flex")] keys_source: Option<&crate::StepSource>,
+    ) -> Tensor<3> {
         match self {
             // s_i · k_j for all i, j at once; for general, k_j = W h_j makes this s_iᵀ W h_j.
             Score::Dot(_) | Score::ScaledDot(_) | Score::General(_) => {
@@ -175,7 +191,13 @@ impl Score {
             }
             Score::Additive(additive) => {
                 let query = linear(&additive.query_proj, queries); // [batch, tgt_len, attn]
-                additive_energy(query, keys, additive.energy.weight.val())
+                additive_energy(
+                    query,
+                    keys,
+                    additive.energy.weight.val(),
+                    #[cfg(feature = "flex")]
+                    keys_source,
+                )
             }
         }
     }
@@ -184,13 +206,19 @@ impl Score {
 /// `e_bts = vᵀ tanh(q_bt + k_bs)` for `queries` `[batch, tgt_len, attn]`, `keys`
 /// `[batch, src_len, attn]` and `v` `[attn, 1]`: `[batch, tgt_len, src_len]`. With the `flex`
 /// feature, flex tensors take one fused kernel (`flex_additive`); otherwise tensor ops compute it.
-fn additive_energy(queries: Tensor<3>, keys: Tensor<3>, v: Tensor<2>) -> Tensor<3> {
+fn additive_energy(
+    queries: Tensor<3>,
+    keys: Tensor<3>,
+    v: Tensor<2>,
+    #[cfg(feature = "flex")] keys_source: Option<&crate::StepSource>,
+) -> Tensor<3> {
     let [attn, _] = v.dims();
     #[cfg(feature = "flex")]
-    let (queries, keys, v) = match crate::flex_additive::energy(queries, keys, v.reshape([attn])) {
-        Ok(energy) => return energy,
-        Err(inputs) => *inputs,
-    };
+    let (queries, keys, v) =
+        match crate::flex_additive::energy(queries, keys, v.reshape([attn]), keys_source) {
+            Ok(energy) => return energy,
+            Err(inputs) => *inputs,
+        };
     #[cfg(not(feature = "flex"))]
     let v = v.reshape([attn]);
     let hidden = queries.unsqueeze_dim::<4>(2) + keys.unsqueeze_dim::<4>(1); // [batch, tgt_len, src_len, attn]

@@ -1,6 +1,8 @@
 //! The attention decoder (seed §5–6), its no-attention baseline, and one decoding step.
 
-use attention_core::{Attention, AttentionConfig, AttentionMemory, ScoreKind, linear};
+use attention_core::{
+    Attention, AttentionConfig, AttentionMemory, ScoreKind, SequenceSteps, linear,
+};
 use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig};
 use burn::prelude::*;
 use encoder::{CellKind, CellState, EncoderOutput, RecurrentCell, RecurrentCellConfig, run_cell};
@@ -402,8 +404,9 @@ impl Decoder {
                 let mut state = state;
                 let mut combined = Vec::with_capacity(tgt_len);
                 let mut weights = Vec::with_capacity(tgt_len);
-                for step in embedded.chunk(tgt_len, 1) {
-                    let (o, w, next) = self.advance(step.squeeze_dim::<2>(1), state, &source);
+                let steps = SequenceSteps::new(embedded);
+                for t in 0..tgt_len {
+                    let (o, w, next) = self.advance(steps.get(t), state, &source);
                     combined.push(o);
                     weights.extend(w);
                     state = next;

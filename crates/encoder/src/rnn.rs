@@ -1,5 +1,6 @@
 //! Running a cell over a padded batch of sequences, in either direction.
 
+use attention_core::SequenceSteps;
 use burn::prelude::*;
 
 use crate::{CellState, RecurrentCell};
@@ -26,7 +27,7 @@ pub fn run_cell(
     let [batch, len, _] = inputs.dims();
     let hidden_size = cell.hidden_size();
     // Projected step by step: slicing one all-steps projection costs more in the backward pass.
-    let steps_in = inputs.chunk(len, 1); // len × [batch, 1, input_size]
+    let steps_in = SequenceSteps::new(inputs); // len × [batch, input_size]
     // Per step, `true` where the row is padded, widened to the state's shape.
     let pads: Option<Vec<Tensor<2, Bool>>> = pad_mask.map(|mask| {
         mask.clone()
@@ -44,7 +45,7 @@ pub fn run_cell(
         Box::new(0..len)
     };
     for t in steps {
-        let x = cell.project_inputs(steps_in[t].clone().squeeze_dim::<2>(1)); // [batch, gates · hidden]
+        let x = cell.project_inputs(steps_in.get(t)); // [batch, gates · hidden]
         let next = cell.step(x, state.clone());
         state = match &pads {
             Some(pads) => next.keep_where(&pads[t], state),

@@ -10,5 +10,7 @@ mod properties;
 mod gradients;
 // The same numbers on the flex and ndarray backends.
 mod backends;
+// Step sources (sequence steps and the memory read step by step) against composed ops.
+mod step_sources;
 // `tanh` computed through the sigmoid: values and gradients.
 mod activation;
