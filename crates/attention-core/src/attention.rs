@@ -114,9 +114,12 @@ impl Attention {
         AttentionMemory {
             #[cfg(feature = "flex")]
             sources: crate::memory::MemorySources {
-                keys: match self.score.kind() {
-                    ScoreKind::Additive => crate::StepSource::new(&keys),
-                    _ => None,
+                keys: crate::flex_additive::KeysAids {
+                    source: match self.score.kind() {
+                        ScoreKind::Additive => crate::StepSource::new(&keys),
+                        _ => None,
+                    },
+                    cache: Default::default(),
                 },
                 values: crate::StepSource::new(&values),
             },
@@ -148,7 +151,7 @@ impl Attention {
             queries,
             memory.keys.clone(),
             #[cfg(feature = "flex")]
-            memory.sources.keys.as_ref(),
+            Some(&memory.sources.keys),
         ); // [batch, tgt_len, src_len]
         let pad_mask = memory.pad_mask.clone().map(|mask| {
             mask.unsqueeze_dim::<3>(1).expand([batch, tgt_len, src_len]) // [batch, tgt_len, src_len]

@@ -12,7 +12,7 @@
 //! [`energy`] takes f32 flex tensors (all three with autodiff or none); it gives every other
 //! input back to the caller, whose composed ops compute the same function.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use burn::backend::Flex;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
@@ -27,13 +27,15 @@ use crate::flex_step_source::{GradSum, StepSource};
 /// `[batch, tgt, src]` energies of `queries` `[batch, tgt, attention]`, `keys`
 /// `[batch, src, attention]` and `v` `[attention]` by the fused kernel, or the three inputs back
 /// when their shapes do not match or [`route`](crate::flex_kernel::route) does not take them.
-/// Under autodiff, with `keys_source` (a [`StepSource`] over the same `keys`), the keys' gradient
-/// is added into its sum.
+///
+/// With `memory` (an attention memory's aids for these `keys`): the keys' [`Split`] is kept in
+/// its cache for later steps, and under autodiff the keys' gradient is added into its
+/// [`StepSource`] sum.
 pub(crate) fn energy(
     queries: Tensor<3>,
     keys: Tensor<3>,
     v: Tensor<1>,
-    keys_source: Option<&StepSource>,
+    memory: Option<&KeysAids>,
 ) -> Result<Tensor<3>, Box<(Tensor<3>, Tensor<3>, Tensor<1>)>> {
     let [b, _, a] = queries.dims();
     let [bk, _, ak] = keys.dims();
@@ -45,13 +47,14 @@ pub(crate) fn energy(
         keys.into_dispatch(),
         v.into_dispatch(),
     ];
+    let cache = memory.map(|m| &m.cache);
     let plain_op = |inputs: [FlexTensor; 3]| {
         let [q, k, v] = inputs.map(|t| t.to_contiguous());
-        forward(&q, &k, &v).0
+        forward(&q, &k, &v, cache).0
     };
-    let tracked_op = |[q, k, v]: [TrackedTensor; 3]| match keys_source {
-        Some(source) => forward_tracked(q, source.relay(), v, Some(source.sum().clone())),
-        None => forward_tracked(q, k, v, None),
+    let tracked_op = |[q, k, v]: [TrackedTensor; 3]| match memory.and_then(|m| m.source.as_ref()) {
+        Some(source) => forward_tracked(q, source.relay(), v, Some(source.sum().clone()), cache),
+        None => forward_tracked(q, k, v, None, cache),
     };
     match run(inputs, plain_op, tracked_op) {
         Ok(energy) => Ok(Tensor::from_dispatch(energy)),
@@ -66,16 +69,26 @@ pub(crate) fn energy(
     }
 }
 
-/// What the backward pass keeps: the inputs (contiguous), their sizes, and where the keys'
-/// gradient goes when a [`StepSource`] sums it. `tanh(q + k)` is
-/// computed again rather than kept: it is the largest tensor of a step (`[b, t, s, a]`, 3 MB
-/// per decoder step at the benchmark's length 48), and reading it back cost more than the SIMD
-/// `tanh`.
+/// What an attention memory keeps for the energy kernel of its keys.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct KeysAids {
+    /// Under autodiff: the keys as a [`StepSource`], whose sum takes their gradient.
+    pub(crate) source: Option<StepSource>,
+    /// The keys' [`Split`], made at the first step.
+    pub(crate) cache: KeysCache,
+}
+
+/// What the backward pass keeps: the inputs (contiguous), the splits the forward pass used (if
+/// any), the sizes, and where the keys' gradient goes when a [`StepSource`] sums it.
+/// `tanh(q + k)` is computed again rather than kept: it is the largest tensor of a step
+/// (`[b, t, s, a]`, 3 MB per decoder step at the benchmark's length 48), and reading it back
+/// cost more than the SIMD `tanh`.
 #[derive(Clone, Debug)]
 struct Saved {
     q: FlexTensor,
     k: FlexTensor,
     v: FlexTensor,
+    split: Option<(Arc<Split>, Arc<Split>)>,
     dims: [usize; 4],
     keys_sum: Option<Arc<GradSum>>,
 }
@@ -93,6 +106,7 @@ impl Backward<Flex, 3> for EnergyBackward {
             q,
             k,
             v,
+            split,
             dims,
             keys_sum,
         } = ops.state;
@@ -105,6 +119,7 @@ impl Backward<Flex, 3> for EnergyBackward {
                 grad.storage::<f32>(),
                 q.storage::<f32>(),
                 k.storage::<f32>(),
+                split.as_ref().map(|(q, k)| (&**q, &**k)),
                 v.storage::<f32>(),
                 dims,
                 &mut gq,
@@ -136,6 +151,7 @@ fn forward_tracked(
     k: TrackedTensor,
     v: TrackedTensor,
     keys_sum: Option<Arc<GradSum>>,
+    cache: Option<&KeysCache>,
 ) -> TrackedTensor {
     match EnergyBackward
         .prepare::<Checkpointing>([q.node(), k.node(), v.node()])
@@ -144,62 +160,151 @@ fn forward_tracked(
     {
         OpsKind::Tracked(prep) => {
             let [q, k, v] = [q, k, v].map(|t| t.into_primitive().to_contiguous());
-            let (out, dims) = forward(&q, &k, &v);
-            prep.finish(
-                Saved {
-                    q,
-                    k,
-                    v,
-                    dims,
-                    keys_sum,
-                },
-                out,
-            )
+            let (out, dims, split) = forward(&q, &k, &v, cache);
+            let state = Saved {
+                q,
+                k,
+                v,
+                split,
+                dims,
+                keys_sum,
+            };
+            prep.finish(state, out)
         }
         OpsKind::UnTracked(prep) => {
             let [q, k, v] = [q, k, v].map(|t| t.into_primitive().to_contiguous());
-            prep.finish(forward(&q, &k, &v).0)
+            prep.finish(forward(&q, &k, &v, cache).0)
         }
     }
 }
 
-/// The energies of contiguous `q`, `k`, `v`, and the sizes `[b, t, s, a]`.
-fn forward(q: &FlexTensor, k: &FlexTensor, v: &FlexTensor) -> (FlexTensor, [usize; 4]) {
+/// The energies of contiguous `q`, `k`, `v`, the sizes `[b, t, s, a]`, and with AVX-512 the
+/// splits of `q` and `k` the kernel used (the keys' from `cache` when given).
+#[allow(clippy::type_complexity)]
+fn forward(
+    q: &FlexTensor,
+    k: &FlexTensor,
+    v: &FlexTensor,
+    cache: Option<&KeysCache>,
+) -> (FlexTensor, [usize; 4], Option<(Arc<Split>, Arc<Split>)>) {
     let qs = q.layout().shape();
     let (b, t, a) = (qs[0], qs[1], qs[2]);
     let s = k.layout().shape()[1];
+    let (q, k) = (q.storage::<f32>(), k.storage::<f32>());
+    let split = simd::avx512().then(|| {
+        let keys = match cache {
+            Some(cache) => cache.get(k),
+            None => Arc::new(Split::of(k)),
+        };
+        (Arc::new(Split::of(q)), keys)
+    });
     let mut out = vec![0.0f32; b * t * s];
     simd::forward(
-        q.storage::<f32>(),
-        k.storage::<f32>(),
+        q,
+        k,
+        split.as_ref().map(|(q, k)| (&**q, &**k)),
         v.storage::<f32>(),
         [b, t, s, a],
         &mut out,
     );
-    (f32_tensor(out, &[b, t, s]), [b, t, s, a])
+    (f32_tensor(out, &[b, t, s]), [b, t, s, a], split)
 }
 
-/// The loops: written out for AVX-512 (where the CPU has it), otherwise [`portable`].
+/// The keys in the form the AVX-512 kernels read them ([`Split`]), computed at the first decoder
+/// step that asks and shared by the later ones: one per attention memory.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct KeysCache(Arc<OnceLock<Arc<Split>>>);
+
+impl KeysCache {
+    fn get(&self, keys: &[f32]) -> Arc<Split> {
+        self.0.get_or_init(|| Arc::new(Split::of(keys))).clone()
+    }
+}
+
+/// `e^(−2x)` of each value `x` as `m · 2^n`: `t = −2x·log₂e` (clamped to `±2²⁰`, so ±∞ stay
+/// exact), `n = round(t)`, `m = 2^(t − n) ∈ [2^−½, 2^½]` by [`lanes::EXP2_COEFFICIENTS`].
+///
+/// Why: `tanh(q + k) = 2 / (1 + e^(−2(q + k))) − 1` and `e^(−2(q+k)) = m_q m_k · 2^(n_q + n_k)`,
+/// so with the keys split once per sentence and the query once per step, each of the
+/// `batch × tgt × src × attention` pairs costs a product, a sum and a reciprocal instead of an
+/// exponential. The rounding of `t` costs accuracy in proportion to `|q| + |k|`: about
+/// `1e-7 · (|q| + |k|)` absolute in `tanh`, against `1e-7` for `tanh` of the sum.
+///
+/// [`lanes::EXP2_COEFFICIENTS`]: crate::flex_kernel::lanes::EXP2_COEFFICIENTS
+pub(crate) struct Split {
+    m: Vec<f32>,
+    n: Vec<f32>,
+}
+
+impl std::fmt::Debug for Split {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Split({} values)", self.m.len())
+    }
+}
+
+impl Split {
+    /// # Panics
+    ///
+    /// Without AVX-512F (callers check [`simd::avx512`] first).
+    fn of(x: &[f32]) -> Self {
+        assert!(simd::avx512(), "Split::of needs AVX-512F");
+        let mut split = Split {
+            m: vec![0.0; x.len()],
+            n: vec![0.0; x.len()],
+        };
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the CPU has AVX-512F (asserted above); `m` and `n` are as long as `x`.
+        unsafe {
+            avx512::split(x, &mut split.m, &mut split.n);
+        }
+        split
+    }
+}
+
+/// The loops: written out for AVX-512 (where the CPU has it) on [`Split`] operands, otherwise
+/// [`portable`] on the values.
 mod simd {
-    /// `out[b,t,s] = Σ_a v[a] tanh(q[b,t,a] + k[b,s,a])`.
-    pub(super) fn forward(q: &[f32], k: &[f32], v: &[f32], dims: [usize; 4], out: &mut [f32]) {
+    use super::Split;
+
+    /// Whether the CPU has AVX-512F (the [`Split`] kernels).
+    pub(super) fn avx512() -> bool {
+        #[cfg(target_arch = "x86_64")]
+        return std::arch::is_x86_feature_detected!("avx512f");
+        #[cfg(not(target_arch = "x86_64"))]
+        false
+    }
+
+    /// `out[b,t,s] = Σ_a v[a] tanh(q[b,t,a] + k[b,s,a])`, from the splits of `q` and `k` when
+    /// given (AVX-512), else from their values.
+    pub(super) fn forward(
+        q: &[f32],
+        k: &[f32],
+        split: Option<(&Split, &Split)>,
+        v: &[f32],
+        dims: [usize; 4],
+        out: &mut [f32],
+    ) {
         check(dims, [q.len(), k.len(), v.len()], out.len());
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F (detected just above); the slices' lengths were
+        if let Some((qs, ks)) = split {
+            check_split(q, k, qs, ks);
+            // SAFETY: a split exists only where the CPU has AVX-512F; the slices' lengths were
             // checked against `dims`.
-            return unsafe { super::avx512::forward(q, k, v, dims, out) };
+            return unsafe { super::avx512::forward(qs, ks, v, dims, out) };
         }
+        let _ = split;
         super::portable::forward(q, k, v, dims, out)
     }
 
     /// With `y = tanh(q[b,t] + k[b,s])` and `gx = grad[b,t,s] · v ⊙ (1 − y²)`:
-    /// `gq[b,t] += Σ_s gx`, `gk[b,s] += Σ_t gx`, `gv += Σ_{b,t,s} grad[b,t,s] · y`.
+    /// `gq[b,t] += Σ_s gx`, `gk[b,s] += Σ_t gx`, `gv += Σ_{b,t,s} grad[b,t,s] · y`; `y` from the
+    /// splits when given, as in [`forward`].
     #[allow(clippy::too_many_arguments)]
     pub(super) fn backward(
         grad: &[f32],
         q: &[f32],
         k: &[f32],
+        split: Option<(&Split, &Split)>,
         v: &[f32],
         dims: [usize; 4],
         gq: &mut [f32],
@@ -209,11 +314,13 @@ mod simd {
         check(dims, [q.len(), k.len(), v.len()], grad.len());
         check(dims, [gq.len(), gk.len(), gv.len()], grad.len());
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F (detected just above); the slices' lengths were
+        if let Some((qs, ks)) = split {
+            check_split(q, k, qs, ks);
+            // SAFETY: a split exists only where the CPU has AVX-512F; the slices' lengths were
             // checked against `dims`.
-            return unsafe { super::avx512::backward(grad, q, k, v, dims, gq, gk, gv) };
+            return unsafe { super::avx512::backward(grad, qs, ks, v, dims, gq, gk, gv) };
         }
+        let _ = split;
         super::portable::backward(grad, q, k, v, dims, gq, gk, gv)
     }
 
@@ -227,39 +334,55 @@ mod simd {
         );
         assert_eq!(energies, b * t * s, "additive energy: energy size");
     }
+
+    /// Each split as long as its values.
+    #[cfg(target_arch = "x86_64")]
+    fn check_split(q: &[f32], k: &[f32], qs: &Split, ks: &Split) {
+        assert!(
+            qs.m.len() == q.len()
+                && qs.n.len() == q.len()
+                && ks.m.len() == k.len()
+                && ks.n.len() == k.len(),
+            "additive energy: splits of other sizes than their values"
+        );
+    }
 }
 
-/// The loops written with AVX-512 intrinsics: `tanh` from `vscalefps` (2^n without exponent
-/// arithmetic) and `vrcp14ps` with one Newton step (no division), and the tail of a row under a
-/// lane mask.
+/// The loops written with AVX-512 intrinsics, on [`Split`] operands: per (query, key) pair
+/// `tanh` is a product, a sum, `vscalefps` (2^n without exponent arithmetic) and `vrcp14ps`
+/// with one Newton step (no division); the tail of a row under a lane mask.
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
     use std::arch::x86_64::*;
 
+    use super::Split;
     use crate::flex_kernel::lanes;
 
-    /// `tanh x = 2σ(2x) − 1`, `σ(2x) = 1 / (1 + 2^t)`, `t = −2x·log₂e` clamped to `[−64, 64]`
-    /// (beyond it `tanh` is ±1 in f32); `2^t = 2^n · 2^r` with `n = round(t)` and the same
-    /// polynomial for `2^r` as [`lanes::sigmoid`]. The reciprocal: `vrcp14ps` (relative error
-    /// below 2⁻¹⁴) and one Newton step. Within 3e-7 of the exact value; NaN stays NaN.
+    /// `2^r` for `r ∈ [−½, ½]`: the polynomial of [`lanes::sigmoid`].
     #[inline]
     #[target_feature(enable = "avx512f")]
-    fn tanh(x: __m512) -> __m512 {
-        let t = _mm512_mul_ps(x, _mm512_set1_ps(-2.0 * std::f32::consts::LOG2_E));
-        // `max`/`min` give their second operand when one is NaN: NaN passes through.
-        let t = _mm512_min_ps(
-            _mm512_set1_ps(64.0),
-            _mm512_max_ps(_mm512_set1_ps(-64.0), t),
-        );
-        let n = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(t);
-        let r = _mm512_sub_ps(t, n);
+    fn exp2_fraction(r: __m512) -> __m512 {
         let c = lanes::EXP2_COEFFICIENTS;
         let mut p = _mm512_set1_ps(c[6]);
         for &ci in c[..6].iter().rev() {
             p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(ci));
         }
+        p
+    }
+
+    /// `tanh(q + k) = 2σ − 1`, `σ = 1 / (1 + m_q m_k · 2^(n_q + n_k))`, the exponent clamped to
+    /// `[−64, 64]` (beyond it `tanh` is ±1 in f32). The reciprocal: `vrcp14ps` (relative error
+    /// below 2⁻¹⁴) and one Newton step. NaN stays NaN.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn tanh(qm: __m512, qn: __m512, km: __m512, kn: __m512) -> __m512 {
+        // `max`/`min` give their second operand when one is NaN: NaN passes through.
+        let n = _mm512_min_ps(
+            _mm512_set1_ps(64.0),
+            _mm512_max_ps(_mm512_set1_ps(-64.0), _mm512_add_ps(qn, kn)),
+        );
         let one = _mm512_set1_ps(1.0);
-        let d = _mm512_add_ps(one, _mm512_scalef_ps(p, n));
+        let d = _mm512_add_ps(one, _mm512_scalef_ps(_mm512_mul_ps(qm, km), n));
         let y = _mm512_rcp14_ps(d);
         let y = _mm512_fmadd_ps(y, _mm512_fnmadd_ps(d, y, one), y);
         _mm512_fmadd_ps(_mm512_set1_ps(2.0), y, _mm512_set1_ps(-1.0))
@@ -274,15 +397,42 @@ mod avx512 {
         (0..full).step_by(16).map(|c| (c, 0xFFFF)).chain(tail)
     }
 
+    /// [`Split::of`] of `x` into `m` and `n`.
+    ///
+    /// # Safety
+    ///
+    /// The CPU has AVX-512F; `m` and `n` are as long as `x`.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn split(x: &[f32], m: &mut [f32], n: &mut [f32]) {
+        let limit = (1u32 << 20) as f32;
+        for (c, mask) in chunks(x.len()) {
+            // SAFETY: lanes `c..c + 16` under `mask` lie within the three slices.
+            let xc = unsafe { _mm512_maskz_loadu_ps(mask, x.as_ptr().add(c)) };
+            let t = _mm512_mul_ps(xc, _mm512_set1_ps(-2.0 * std::f32::consts::LOG2_E));
+            // NaN passes through (`max`/`min` give their second operand).
+            let t = _mm512_min_ps(
+                _mm512_set1_ps(limit),
+                _mm512_max_ps(_mm512_set1_ps(-limit), t),
+            );
+            let nc = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(t);
+            let mc = exp2_fraction(_mm512_sub_ps(t, nc));
+            unsafe {
+                _mm512_mask_storeu_ps(m.as_mut_ptr().add(c), mask, mc);
+                _mm512_mask_storeu_ps(n.as_mut_ptr().add(c), mask, nc);
+            }
+        }
+    }
+
     /// See [`super::simd::forward`].
     ///
     /// # Safety
     ///
-    /// The CPU has AVX-512F; `q`, `k`, `v`, `out` hold `b·t·a`, `b·s·a`, `a`, `b·t·s` values.
+    /// The CPU has AVX-512F; `q`'s and `k`'s parts, `v`, `out` hold `b·t·a`, `b·s·a`, `a`,
+    /// `b·t·s` values.
     #[target_feature(enable = "avx512f")]
     pub(super) unsafe fn forward(
-        q: &[f32],
-        k: &[f32],
+        q: &Split,
+        k: &Split,
         v: &[f32],
         dims: [usize; 4],
         out: &mut [f32],
@@ -290,21 +440,23 @@ mod avx512 {
         let [b, t, s, a] = dims;
         for bi in 0..b {
             for ti in 0..t {
-                let q_row = q[(bi * t + ti) * a..][..a].as_ptr();
+                let q_row = (bi * t + ti) * a;
                 for si in 0..s {
-                    let k_row = k[(bi * s + si) * a..][..a].as_ptr();
+                    let k_row = (bi * s + si) * a;
                     let mut acc = _mm512_setzero_ps();
                     for (c, m) in chunks(a) {
                         // SAFETY: lanes `c..c + 16` under `m` lie within the rows of `a`.
-                        let (qc, kc, vc) = unsafe {
+                        let (qm, qn, km, kn, vc) = unsafe {
                             (
-                                _mm512_maskz_loadu_ps(m, q_row.add(c)),
-                                _mm512_maskz_loadu_ps(m, k_row.add(c)),
+                                _mm512_maskz_loadu_ps(m, q.m.as_ptr().add(q_row + c)),
+                                _mm512_maskz_loadu_ps(m, q.n.as_ptr().add(q_row + c)),
+                                _mm512_maskz_loadu_ps(m, k.m.as_ptr().add(k_row + c)),
+                                _mm512_maskz_loadu_ps(m, k.n.as_ptr().add(k_row + c)),
                                 _mm512_maskz_loadu_ps(m, v.as_ptr().add(c)),
                             )
                         };
-                        // Masked-off lanes: tanh(0) · 0 adds nothing.
-                        acc = _mm512_fmadd_ps(vc, tanh(_mm512_add_ps(qc, kc)), acc);
+                        // Masked-off lanes: v = 0 adds nothing.
+                        acc = _mm512_fmadd_ps(vc, tanh(qm, qn, km, kn), acc);
                     }
                     out[(bi * t + ti) * s + si] = _mm512_reduce_add_ps(acc);
                 }
@@ -318,14 +470,14 @@ mod avx512 {
     ///
     /// # Safety
     ///
-    /// The CPU has AVX-512F; `grad`, `q`, `k`, `v`, `gq`, `gk`, `gv` hold `b·t·s`, `b·t·a`,
-    /// `b·s·a`, `a`, `b·t·a`, `b·s·a`, `a` values.
+    /// The CPU has AVX-512F; `grad`, `q`'s parts, `k`'s parts, `v`, `gq`, `gk`, `gv` hold
+    /// `b·t·s`, `b·t·a`, `b·s·a`, `a`, `b·t·a`, `b·s·a`, `a` values.
     #[allow(clippy::too_many_arguments)]
     #[target_feature(enable = "avx512f")]
     pub(super) unsafe fn backward(
         grad: &[f32],
-        q: &[f32],
-        k: &[f32],
+        q: &Split,
+        k: &Split,
         v: &[f32],
         dims: [usize; 4],
         gq: &mut [f32],
@@ -341,9 +493,10 @@ mod avx512 {
                 for (c, m) in chunks(a) {
                     // SAFETY (every load and store below): lanes `c..c + 16` under `m` lie
                     // within rows of `a`.
-                    let (qc, vc, mut gq_acc, mut gv_acc) = unsafe {
+                    let (qm, qn, vc, mut gq_acc, mut gv_acc) = unsafe {
                         (
-                            _mm512_maskz_loadu_ps(m, q.as_ptr().add(row + c)),
+                            _mm512_maskz_loadu_ps(m, q.m.as_ptr().add(row + c)),
+                            _mm512_maskz_loadu_ps(m, q.n.as_ptr().add(row + c)),
                             _mm512_maskz_loadu_ps(m, v.as_ptr().add(c)),
                             _mm512_maskz_loadu_ps(m, gq.as_ptr().add(row + c)),
                             _mm512_maskz_loadu_ps(m, gv.as_ptr().add(c)),
@@ -352,9 +505,14 @@ mod avx512 {
                     for (si, &g) in g_row.iter().enumerate() {
                         let at = (bi * s + si) * a + c;
                         let g = _mm512_set1_ps(g);
-                        let kc = unsafe { _mm512_maskz_loadu_ps(m, k.as_ptr().add(at)) };
-                        let y = tanh(_mm512_add_ps(qc, kc));
-                        // gx = g · v · (1 − y²)
+                        let (km, kn) = unsafe {
+                            (
+                                _mm512_maskz_loadu_ps(m, k.m.as_ptr().add(at)),
+                                _mm512_maskz_loadu_ps(m, k.n.as_ptr().add(at)),
+                            )
+                        };
+                        let y = tanh(qm, qn, km, kn);
+                        // gx = g · v · (1 − y²); masked-off lanes (v = 0) are never stored.
                         let gx = _mm512_mul_ps(_mm512_mul_ps(g, vc), _mm512_fnmadd_ps(y, y, one));
                         gq_acc = _mm512_add_ps(gq_acc, gx);
                         gv_acc = _mm512_fmadd_ps(g, y, gv_acc);
@@ -439,6 +597,82 @@ mod portable {
                     }
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Split, simd};
+
+    /// `Σ_a v tanh(q + k)` in f64.
+    fn reference(q: &[f32], k: &[f32], v: &[f32]) -> f64 {
+        q.iter()
+            .zip(k)
+            .zip(v)
+            .map(|((&q, &k), &v)| f64::from(v) * (f64::from(q) + f64::from(k)).tanh())
+            .sum()
+    }
+
+    /// One query row against one key row of `a` values, by the split (AVX-512) kernels when the
+    /// CPU has them and by the portable ones, with the backward pass's gradients.
+    fn energies(q: &[f32], k: &[f32], v: &[f32]) -> Vec<(f32, Vec<f32>)> {
+        let a = q.len();
+        let dims = [1, 1, 1, a];
+        let mut splits = vec![None];
+        if simd::avx512() {
+            splits.push(Some((Split::of(q), Split::of(k))));
+        }
+        splits
+            .iter()
+            .map(|split| {
+                let split = split.as_ref().map(|(q, k)| (q, k));
+                let mut out = [0.0f32];
+                simd::forward(q, k, split, v, dims, &mut out);
+                let (mut gq, mut gk, mut gv) = (vec![0.0; a], vec![0.0; a], vec![0.0; a]);
+                simd::backward(&[1.0], q, k, split, v, dims, &mut gq, &mut gk, &mut gv);
+                let bits = |g: &[f32]| g.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&gq), bits(&gk), "q and k enter the sum alike");
+                (out[0], gq)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn energy_and_gradient_match_f64_with_a_ragged_tail() {
+        // 37 lanes: two full chunks of 16 and a tail of 5. Opposite large values cancel.
+        let q: Vec<f32> = (0..37).map(|i| (i as f32 - 18.0) * 1.7).collect();
+        let k: Vec<f32> = (0..37)
+            .map(|i| 30.0 - i as f32 * 1.6 - (i % 3) as f32)
+            .collect();
+        let v: Vec<f32> = (0..37).map(|i| ((i * 7 % 11) as f32 - 5.0) / 4.0).collect();
+        let want = reference(&q, &k, &v);
+        for (got, gq) in energies(&q, &k, &v) {
+            assert!((f64::from(got) - want).abs() < 1e-5, "{got} vs {want}");
+            for (i, g) in gq.iter().enumerate() {
+                let y = (f64::from(q[i]) + f64::from(k[i])).tanh();
+                let want = f64::from(v[i]) * (1.0 - y * y);
+                assert!(
+                    (f64::from(*g) - want).abs() < 1e-5,
+                    "lane {i}: {g} vs {want}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn infinities_saturate_and_nan_propagates() {
+        let v = [1.0, 1.0, 1.0];
+        for (got, _) in energies(
+            &[f32::INFINITY, 0.0, -3.0],
+            &[2.0, f32::NEG_INFINITY, 1.0],
+            &v,
+        ) {
+            let want = 1.0 - 1.0 + (-2.0f64).tanh();
+            assert!((f64::from(got) - want).abs() < 1e-6, "{got} vs {want}");
+        }
+        for (got, _) in energies(&[f32::NAN, 0.0, 0.0], &[0.0; 3], &v) {
+            assert!(got.is_nan(), "NaN gave {got}");
         }
     }
 }

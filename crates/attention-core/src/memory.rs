@@ -30,8 +30,9 @@ pub struct AttentionMemory {
 #[cfg(feature = "flex")]
 #[derive(Debug, Clone, Default)]
 pub(crate) struct MemorySources {
-    /// Over [`AttentionMemory::keys`].
-    pub(crate) keys: Option<crate::StepSource>,
+    /// For [`AttentionMemory::keys`]: a step source (under autodiff, additive score) and the
+    /// energy kernel's cache.
+    pub(crate) keys: crate::flex_additive::KeysAids,
     /// Over [`AttentionMemory::values`].
     pub(crate) values: Option<crate::StepSource>,
 }

@@ -176,13 +176,14 @@ impl Score {
         )
     }
 
-    /// [`Score::scores`]; under autodiff on flex, `keys_source` (over the same `keys`) sums the
-    /// additive score's gradient of the keys in place.
+    /// [`Score::scores`]; on flex, `keys_aids` (an attention memory's, for these `keys`) keep
+    /// the additive kernel's form of the keys for later steps and, under autodiff, sum their
+    /// gradient in place.
     pub(crate) fn scores_of(
         &self,
         queries: Tensor<3>,
         keys: Tensor<3>,
-        #[cfg(feature = "flex")] keys_source: Option<&crate::StepSource>,
+        #[cfg(feature = "flex")] keys_aids: Option<&crate::flex_additive::KeysAids>,
     ) -> Tensor<3> {
         match self {
             // s_i · k_j for all i, j at once; for general, k_j = W h_j makes this s_iᵀ W h_j.
@@ -196,7 +197,7 @@ impl Score {
                     keys,
                     additive.energy.weight.val(),
                     #[cfg(feature = "flex")]
-                    keys_source,
+                    keys_aids,
                 )
             }
         }
@@ -210,12 +211,12 @@ fn additive_energy(
     queries: Tensor<3>,
     keys: Tensor<3>,
     v: Tensor<2>,
-    #[cfg(feature = "flex")] keys_source: Option<&crate::StepSource>,
+    #[cfg(feature = "flex")] keys_aids: Option<&crate::flex_additive::KeysAids>,
 ) -> Tensor<3> {
     let [attn, _] = v.dims();
     #[cfg(feature = "flex")]
     let (queries, keys, v) =
-        match crate::flex_additive::energy(queries, keys, v.reshape([attn]), keys_source) {
+        match crate::flex_additive::energy(queries, keys, v.reshape([attn]), keys_aids) {
             Ok(energy) => return energy,
             Err(inputs) => *inputs,
         };
