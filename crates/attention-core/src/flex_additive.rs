@@ -464,9 +464,11 @@ mod avx512 {
         }
     }
 
-    /// See [`super::simd::backward`]. For each query row and chunk of lanes, the query, `v`
-    /// and the sums into `gq` and `gv` stay in registers over the source positions; only the
-    /// keys and their gradient are read (and the latter written) at each one.
+    /// See [`super::simd::backward`]. For each query row and block of four chunks of lanes
+    /// (or one chunk, at the end of a row), the query, `v` and the sums into `gq` and `gv` stay
+    /// in registers over the source positions; only the keys and their gradient are read (and
+    /// the latter written) at each one, 256 contiguous bytes of each per position (a chunk at a
+    /// time, the strided walk over the keys waited on memory).
     ///
     /// # Safety
     ///
@@ -485,48 +487,117 @@ mod avx512 {
         gv: &mut [f32],
     ) {
         let [b, t, s, a] = dims;
-        let one = _mm512_set1_ps(1.0);
+        let mut chunks = chunks(a).peekable();
+        let mut blocks = Vec::new();
+        while let Some((c, m)) = chunks.next() {
+            let block = match (m, chunks.peek()) {
+                (0xFFFF, Some(_)) if a - c >= 64 => {
+                    // Three more full chunks follow.
+                    chunks.nth(2);
+                    Block::Four(c)
+                }
+                _ => Block::One(c, m),
+            };
+            blocks.push(block);
+        }
+        let mut at = Rows {
+            q,
+            k,
+            v,
+            gq,
+            gk,
+            gv,
+            a,
+            q_row: 0,
+            k_rows: 0,
+        };
         for bi in 0..b {
+            at.k_rows = bi * s * a;
             for ti in 0..t {
-                let row = (bi * t + ti) * a;
+                at.q_row = (bi * t + ti) * a;
                 let g_row = &grad[(bi * t + ti) * s..][..s];
-                for (c, m) in chunks(a) {
-                    // SAFETY (every load and store below): lanes `c..c + 16` under `m` lie
-                    // within rows of `a`.
-                    let (qm, qn, vc, mut gq_acc, mut gv_acc) = unsafe {
-                        (
-                            _mm512_maskz_loadu_ps(m, q.m.as_ptr().add(row + c)),
-                            _mm512_maskz_loadu_ps(m, q.n.as_ptr().add(row + c)),
-                            _mm512_maskz_loadu_ps(m, v.as_ptr().add(c)),
-                            _mm512_maskz_loadu_ps(m, gq.as_ptr().add(row + c)),
-                            _mm512_maskz_loadu_ps(m, gv.as_ptr().add(c)),
-                        )
-                    };
-                    for (si, &g) in g_row.iter().enumerate() {
-                        let at = (bi * s + si) * a + c;
-                        let g = _mm512_set1_ps(g);
-                        let (km, kn) = unsafe {
-                            (
-                                _mm512_maskz_loadu_ps(m, k.m.as_ptr().add(at)),
-                                _mm512_maskz_loadu_ps(m, k.n.as_ptr().add(at)),
-                            )
-                        };
-                        let y = tanh(qm, qn, km, kn);
-                        // gx = g · v · (1 − y²); masked-off lanes (v = 0) are never stored.
-                        let gx = _mm512_mul_ps(_mm512_mul_ps(g, vc), _mm512_fnmadd_ps(y, y, one));
-                        gq_acc = _mm512_add_ps(gq_acc, gx);
-                        gv_acc = _mm512_fmadd_ps(g, y, gv_acc);
-                        unsafe {
-                            let gk_at = gk.as_mut_ptr().add(at);
-                            let gk_c = _mm512_maskz_loadu_ps(m, gk_at);
-                            _mm512_mask_storeu_ps(gk_at, m, _mm512_add_ps(gk_c, gx));
+                for block in &blocks {
+                    // SAFETY: the blocks' lanes lie within rows of `a`; sizes as documented.
+                    unsafe {
+                        match *block {
+                            Block::Four(c) => backward_block::<4>(&mut at, g_row, c, [0xFFFF; 4]),
+                            Block::One(c, m) => backward_block::<1>(&mut at, g_row, c, [m]),
                         }
                     }
-                    unsafe {
-                        _mm512_mask_storeu_ps(gq.as_mut_ptr().add(row + c), m, gq_acc);
-                        _mm512_mask_storeu_ps(gv.as_mut_ptr().add(c), m, gv_acc);
-                    }
                 }
+            }
+        }
+    }
+
+    /// Lanes of a row handled together by [`backward_block`].
+    enum Block {
+        /// Four full chunks from this lane.
+        Four(usize),
+        /// One chunk from this lane, under this mask.
+        One(usize, __mmask16),
+    }
+
+    /// [`backward`]'s operands and the rows it is at.
+    struct Rows<'a> {
+        q: &'a Split,
+        k: &'a Split,
+        v: &'a [f32],
+        gq: &'a mut [f32],
+        gk: &'a mut [f32],
+        gv: &'a mut [f32],
+        a: usize,
+        /// The query row's first value.
+        q_row: usize,
+        /// The first value of the batch row's keys.
+        k_rows: usize,
+    }
+
+    /// [`backward`] for the `N` chunks from lane `c` of the current query row, against every
+    /// source position.
+    ///
+    /// # Safety
+    ///
+    /// The CPU has AVX-512F; lanes `c..c + 16·N` under `masks` lie within rows of `a`.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn backward_block<const N: usize>(
+        at: &mut Rows<'_>,
+        g_row: &[f32],
+        c: usize,
+        masks: [__mmask16; N],
+    ) {
+        let one = _mm512_set1_ps(1.0);
+        let lane = |i: usize| c + 16 * i;
+        // SAFETY (every load and store below): lanes under `masks` lie within rows of `a`.
+        let load = |x: &[f32], from: usize, i: usize| unsafe {
+            _mm512_maskz_loadu_ps(masks[i], x.as_ptr().add(from + lane(i)))
+        };
+        let qm: [__m512; N] = std::array::from_fn(|i| load(&at.q.m, at.q_row, i));
+        let qn: [__m512; N] = std::array::from_fn(|i| load(&at.q.n, at.q_row, i));
+        let vc: [__m512; N] = std::array::from_fn(|i| load(at.v, 0, i));
+        let mut gq_acc: [__m512; N] = std::array::from_fn(|i| load(at.gq, at.q_row, i));
+        let mut gv_acc: [__m512; N] = std::array::from_fn(|i| load(at.gv, 0, i));
+        for (si, &g) in g_row.iter().enumerate() {
+            let row = at.k_rows + si * at.a;
+            let g = _mm512_set1_ps(g);
+            for i in 0..N {
+                let y = tanh(qm[i], qn[i], load(&at.k.m, row, i), load(&at.k.n, row, i));
+                // gx = g · v · (1 − y²); masked-off lanes (v = 0) are never stored.
+                let gx = _mm512_mul_ps(_mm512_mul_ps(g, vc[i]), _mm512_fnmadd_ps(y, y, one));
+                gq_acc[i] = _mm512_add_ps(gq_acc[i], gx);
+                gv_acc[i] = _mm512_fmadd_ps(g, y, gv_acc[i]);
+                let gk_c = load(at.gk, row, i);
+                unsafe {
+                    let gk_at = at.gk.as_mut_ptr().add(row + lane(i));
+                    _mm512_mask_storeu_ps(gk_at, masks[i], _mm512_add_ps(gk_c, gx));
+                }
+            }
+        }
+        for i in 0..N {
+            unsafe {
+                let gq_at = at.gq.as_mut_ptr().add(at.q_row + lane(i));
+                _mm512_mask_storeu_ps(gq_at, masks[i], gq_acc[i]);
+                _mm512_mask_storeu_ps(at.gv.as_mut_ptr().add(lane(i)), masks[i], gv_acc[i]);
             }
         }
     }
@@ -640,12 +711,15 @@ mod tests {
 
     #[test]
     fn energy_and_gradient_match_f64_with_a_ragged_tail() {
-        // 37 lanes: two full chunks of 16 and a tail of 5. Opposite large values cancel.
-        let q: Vec<f32> = (0..37).map(|i| (i as f32 - 18.0) * 1.7).collect();
-        let k: Vec<f32> = (0..37)
-            .map(|i| 30.0 - i as f32 * 1.6 - (i % 3) as f32)
+        // 101 lanes: a block of four chunks of 16 (the backward pass's blocks), two chunks and
+        // a tail of 5. Opposite large values cancel.
+        let q: Vec<f32> = (0..101).map(|i| (i as f32 - 50.0) * 0.6).collect();
+        let k: Vec<f32> = (0..101)
+            .map(|i| 30.0 - i as f32 * 0.58 - (i % 3) as f32)
             .collect();
-        let v: Vec<f32> = (0..37).map(|i| ((i * 7 % 11) as f32 - 5.0) / 4.0).collect();
+        let v: Vec<f32> = (0..101)
+            .map(|i| ((i * 7 % 11) as f32 - 5.0) / 4.0)
+            .collect();
         let want = reference(&q, &k, &v);
         for (got, gq) in energies(&q, &k, &v) {
             assert!((f64::from(got) - want).abs() < 1e-5, "{got} vs {want}");
