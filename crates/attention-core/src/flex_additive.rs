@@ -178,8 +178,9 @@ fn forward_tracked(
     }
 }
 
-/// The energies of contiguous `q`, `k`, `v`, the sizes `[b, t, s, a]`, and with AVX-512 the
-/// splits of `q` and `k` the kernel used (the keys' from `cache` when given).
+/// The energies of contiguous `q`, `k`, `v`, the sizes `[b, t, s, a]`, and the splits of `q`
+/// and `k` the kernel used: with AVX-512 and a memory's `cache` (the keys' split kept there),
+/// else none (the portable kernel).
 #[allow(clippy::type_complexity)]
 fn forward(
     q: &FlexTensor,
@@ -191,13 +192,11 @@ fn forward(
     let (b, t, a) = (qs[0], qs[1], qs[2]);
     let s = k.layout().shape()[1];
     let (q, k) = (q.storage::<f32>(), k.storage::<f32>());
-    let split = simd::avx512().then(|| {
-        let keys = match cache {
-            Some(cache) => cache.get(k),
-            None => Arc::new(Split::of(k)),
-        };
-        (Arc::new(Split::of(q)), keys)
-    });
+    // Without a memory's cache the keys would be split at every call, which costs as much as
+    // the portable kernel's exponentials (and two key-sized buffers).
+    let split = cache
+        .filter(|_| simd::avx512())
+        .map(|cache| (Arc::new(Split::of(q)), cache.get(k)));
     let mut out = vec![0.0f32; b * t * s];
     simd::forward(
         q,
