@@ -9,6 +9,11 @@
 //! energies, and the backward pass is one pass that computes `tanh` again and gives the
 //! gradients of `q`, `k` and `v`.
 //!
+//! Two kernels compute it: on AVX-512, from the keys split once per attention memory
+//! ([`Split`], [`KeysCache`]) with intrinsics; otherwise (no AVX-512, or no memory) portable
+//! loops compiled for the widest SIMD the CPU has. Under autodiff with a memory, the keys'
+//! gradient goes into the memory's [`StepSource`] sum instead of a full-size tensor per step.
+//!
 //! [`energy`] takes f32 flex tensors (all three with autodiff or none); it gives every other
 //! input back to the caller, whose composed ops compute the same function.
 
