@@ -5,10 +5,9 @@ use burn::prelude::*;
 /// The steps of `x: [batch, len, features]`, for a loop that reads step `t` as
 /// `[batch, features]`.
 ///
-/// With the `flex` feature, under autodiff on flex, the steps come from a
-/// [`StepSource`](crate::StepSource), whose backward pass sums the steps' gradients in one
-/// buffer; otherwise they are `x`'s slices, each of whose backward passes gives a gradient of
-/// `x`'s full size.
+/// With the `flex` feature, under autodiff on flex, the steps come from a `StepSource` (a type of
+/// that feature), whose backward pass sums the steps' gradients in one buffer; otherwise they
+/// are `x`'s slices, each of whose backward passes gives a gradient of `x`'s full size.
 #[derive(Debug, Clone)]
 pub struct SequenceSteps(Inner);
 
