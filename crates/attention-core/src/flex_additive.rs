@@ -392,13 +392,14 @@ mod avx512 {
         _mm512_fmadd_ps(_mm512_set1_ps(2.0), y, _mm512_set1_ps(-1.0))
     }
 
-    /// The chunks of 16 lanes of a row of `a`: `(first lane, mask)`, the full ones first (the
-    /// compiler lifts their constant mask out of the loop), then the tail if any.
+    /// The chunks of 16 lanes from lane `from` to the end of a row of `a`: `(first lane,
+    /// mask)`, the full ones first (the compiler lifts their constant mask out of the loop),
+    /// then the tail if any.
     #[inline]
-    fn chunks(a: usize) -> impl Iterator<Item = (usize, __mmask16)> {
-        let full = a / 16 * 16;
+    fn chunks(from: usize, a: usize) -> impl Iterator<Item = (usize, __mmask16)> {
+        let full = from + (a - from) / 16 * 16;
         let tail = (full < a).then(|| (full, (1u16 << (a - full)) - 1));
-        (0..full).step_by(16).map(|c| (c, 0xFFFF)).chain(tail)
+        (from..full).step_by(16).map(|c| (c, 0xFFFF)).chain(tail)
     }
 
     /// [`Split::of`] of `x` into `m` and `n`.
@@ -409,7 +410,7 @@ mod avx512 {
     #[target_feature(enable = "avx512f")]
     pub(super) unsafe fn split(x: &[f32], m: &mut [f32], n: &mut [f32]) {
         let limit = (1u32 << 20) as f32;
-        for (c, mask) in chunks(x.len()) {
+        for (c, mask) in chunks(0, x.len()) {
             // SAFETY: lanes `c..c + 16` under `mask` lie within the three slices.
             let xc = unsafe { _mm512_maskz_loadu_ps(mask, x.as_ptr().add(c)) };
             let t = _mm512_mul_ps(xc, _mm512_set1_ps(-2.0 * std::f32::consts::LOG2_E));
@@ -448,7 +449,7 @@ mod avx512 {
                 for si in 0..s {
                     let k_row = (bi * s + si) * a;
                     let mut acc = _mm512_setzero_ps();
-                    for (c, m) in chunks(a) {
+                    for (c, m) in chunks(0, a) {
                         // SAFETY: lanes `c..c + 16` under `m` lie within the rows of `a`.
                         let (qm, qn, km, kn, vc) = unsafe {
                             (
@@ -491,19 +492,13 @@ mod avx512 {
         gv: &mut [f32],
     ) {
         let [b, t, s, a] = dims;
-        let mut chunks = chunks(a).peekable();
-        let mut blocks = Vec::new();
-        while let Some((c, m)) = chunks.next() {
-            let block = match (m, chunks.peek()) {
-                (0xFFFF, Some(_)) if a - c >= 64 => {
-                    // Three more full chunks follow.
-                    chunks.nth(2);
-                    Block::Four(c)
-                }
-                _ => Block::One(c, m),
-            };
-            blocks.push(block);
-        }
+        // Blocks of 64 lanes, then the rest chunk by chunk.
+        let fours = a / 64 * 64;
+        let blocks: Vec<Block> = (0..fours)
+            .step_by(64)
+            .map(Block::Four)
+            .chain(chunks(fours, a).map(|(c, m)| Block::One(c, m)))
+            .collect();
         let mut at = Rows {
             q,
             k,

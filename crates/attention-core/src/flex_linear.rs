@@ -219,19 +219,31 @@ fn product(
         Some(bias) => bias.repeat(m),
         None => vec![0.0f32; m * n],
     };
-    add_product(&mut out, m, n, k, lhs, lhs_strides, rhs, rhs_strides);
+    // Without a bias GEMM overwrites the zeros instead of reading them.
+    gemm_into(
+        &mut out,
+        bias.is_some(),
+        m,
+        n,
+        k,
+        lhs,
+        lhs_strides,
+        rhs,
+        rhs_strides,
+    );
     out
 }
 
-/// `out[m,n] += lhs[m,k] · rhs[k,n]`, `out` row-major, the operands given by
-/// `(row stride, column stride)` into their slices.
+/// `out[m,n] = lhs[m,k] · rhs[k,n]`, or `+=` with `accumulate`; `out` row-major, the operands
+/// given by `(row stride, column stride)` into their slices.
 ///
 /// # Panics
 ///
 /// If `out` is not `m · n` long or a stride reaches past its operand: a bug in the caller.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn add_product(
+pub(crate) fn gemm_into(
     out: &mut [f32],
+    accumulate: bool,
     m: usize,
     n: usize,
     k: usize,
@@ -262,7 +274,7 @@ pub(crate) fn add_product(
             out.as_mut_ptr(),
             1,
             n as isize,
-            true,
+            accumulate,
             lhs.as_ptr(),
             lhs_cs as isize,
             lhs_rs as isize,

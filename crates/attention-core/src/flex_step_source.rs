@@ -25,7 +25,7 @@ use burn::backend::flex::FlexTensor;
 use burn::prelude::*;
 
 use crate::flex_kernel::{Checkpointing, Routed, TrackedTensor, f32_tensor, route, tracked};
-use crate::flex_linear::add_product;
+use crate::flex_linear::gemm_into;
 
 /// The gradient of a [`StepSource`]'s sequence, summed by its readers.
 #[derive(Debug)]
@@ -110,7 +110,7 @@ impl GradSum {
             }
             // sum[b] += wᵀ g: lhs[i, t] = w[t·len + i], rhs[t, j] = g[t·f + j].
             let rows = &mut sum[bi * len * f..][..len * f];
-            add_product(rows, len, f, steps, &w, (1, len), &g, (f, 1));
+            gemm_into(rows, true, len, f, steps, &w, (1, len), &g, (f, 1));
         }
         Some(sum)
     }
