@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 fn xtask(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xtask"))
+    Command::new(env!("CARGO_BIN_EXE_seq2seq"))
         .args(args)
         .output()
         .unwrap()
@@ -108,7 +108,7 @@ fn train_eval_predict_plot_from_the_command_line() {
         text(&unknown.stderr)
     );
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_seq2seq"))
         .args(["predict", "--run", run_s])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -376,7 +376,7 @@ fn ctrl_c_checkpoints_mid_epoch_and_resume_finishes_the_run() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
     let run_s = run.to_str().unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+    let child = Command::new(env!("CARGO_BIN_EXE_seq2seq"))
         .args([
             "train",
             "--epochs",

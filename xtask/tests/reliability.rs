@@ -8,7 +8,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
 fn xtask(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xtask"))
+    Command::new(env!("CARGO_BIN_EXE_seq2seq"))
         .args(args)
         .output()
         .unwrap()
@@ -476,13 +476,13 @@ fn kill_9_then_resume_matches_an_uninterrupted_run() {
         a.push("50".into());
         a
     };
-    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+    let out = Command::new(env!("CARGO_BIN_EXE_seq2seq"))
         .args(args(&whole))
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_seq2seq"))
         .args(args(&killed))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -500,7 +500,7 @@ fn kill_9_then_resume_matches_an_uninterrupted_run() {
 
     let mut resume = args(&killed);
     resume.insert(1, "--resume".into());
-    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+    let out = Command::new(env!("CARGO_BIN_EXE_seq2seq"))
         .args(&resume)
         .output()
         .unwrap();

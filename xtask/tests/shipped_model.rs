@@ -18,7 +18,7 @@ fn model_dir() -> PathBuf {
 }
 
 fn xtask(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_xtask"))
+    Command::new(env!("CARGO_BIN_EXE_seq2seq"))
         .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."))
         .args(args)
         .output()
