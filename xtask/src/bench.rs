@@ -58,7 +58,8 @@ fn timed(steps: usize, mut f: impl FnMut()) -> f64 {
     start.elapsed().as_secs_f64() * 1e3 / steps as f64
 }
 
-fn peak_rss_mib() -> Option<f64> {
+/// The process's peak resident memory (VmHWM), MiB.
+pub(crate) fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
@@ -149,7 +150,7 @@ pub fn run(
 }
 
 /// Prints one JSON line; a closed standard output (`| head`) is an error, not a panic.
-fn emit(value: &serde_json::Value) -> Result<(), TrainerError> {
+pub(crate) fn emit(value: &serde_json::Value) -> Result<(), TrainerError> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{value}")
         .and_then(|()| out.flush())
@@ -175,7 +176,10 @@ pub struct SideBySide {
 }
 
 /// Runs `command`, returns its standard output's JSON lines (each echoed as it is read).
-fn json_lines(mut command: Command, what: &str) -> Result<Vec<serde_json::Value>, TrainerError> {
+pub(crate) fn json_lines(
+    mut command: Command,
+    what: &str,
+) -> Result<Vec<serde_json::Value>, TrainerError> {
     let output = command
         .stderr(std::process::Stdio::inherit())
         .output()
@@ -215,7 +219,8 @@ fn keyed(lines: &[serde_json::Value]) -> Vec<(String, f64)> {
         .collect()
 }
 
-fn median(values: &mut [f64]) -> f64 {
+/// The median (the mean of the middle two for an even count).
+pub(crate) fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     let n = values.len();
     if n % 2 == 1 {

@@ -5,9 +5,10 @@
 #![recursion_limit = "256"]
 
 mod bench;
+mod bench_g2p;
+mod predict;
 mod presets;
 
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -22,7 +23,7 @@ use trainer::{
 
 /// Sequence-to-sequence models with attention: train, evaluate, predict, and see the attention.
 #[derive(Parser, Debug)]
-#[command(name = "cargo xtask", version, about, long_about = None)]
+#[command(name = "seq2seq", version, about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -37,7 +38,7 @@ enum Command {
     /// Score a trained run on its validation or test split; writes RUN/eval-SPLIT.json.
     Eval(EvalArgs),
     /// Predict outputs for TEXT arguments, or for each line of standard input.
-    Predict(PredictArgs),
+    Predict(predict::PredictArgs),
     /// Draw the attention of one prediction: heatmap PNG and SVG, decoding GIF, weights JSON.
     Plot(PlotArgs),
     /// Download a public data set (cmudict, multi30k), checking every file's SHA-256.
@@ -88,9 +89,42 @@ struct BenchArgs {
     /// The PyTorch reference script (with --torch).
     #[arg(long, default_value = "../shared/bench/torch_ref.py")]
     torch_ref: PathBuf,
-    /// Alternating rounds (with --torch).
+    /// Alternating rounds (with --torch or --phonetisaurus).
     #[arg(long, default_value_t = 3)]
     rounds: usize,
+    /// Time the `g2p` workload instead: the G2P model of --g2p-run predicting every word of
+    /// --g2p-words as `predict` does (greedy and beam 5), in words per CPU-second, with peak
+    /// memory and load time, each measurement in a process of its own.
+    #[arg(long)]
+    g2p: bool,
+    /// With --g2p: the model's run directory.
+    #[arg(long, default_value = "models/g2p-cmudict", value_name = "RUN")]
+    g2p_run: PathBuf,
+    /// With --g2p: the words (a CMUdict-format file; its pronunciations score the outputs).
+    #[arg(
+        long,
+        default_value = "../shared/data/cmudict/g014b2b.test",
+        value_name = "FILE"
+    )]
+    g2p_words: PathBuf,
+    /// With --g2p: also run Phonetisaurus with this Python (bench/phonetisaurus_ref.py installs
+    /// Phonetisaurus 0.3.0 into target/phonetisaurus/venv and trains it once on --g2p-train),
+    /// alternating with ours, and print the medians side by side.
+    #[arg(long, value_name = "PYTHON", requires = "g2p")]
+    phonetisaurus: Option<PathBuf>,
+    /// With --phonetisaurus: the reference script.
+    #[arg(long, default_value = "bench/phonetisaurus_ref.py")]
+    phonetisaurus_ref: PathBuf,
+    /// With --phonetisaurus: the dictionary Phonetisaurus trains on.
+    #[arg(
+        long,
+        default_value = "../shared/data/cmudict/g014b2b.train",
+        value_name = "FILE"
+    )]
+    g2p_train: PathBuf,
+    /// One `g2p` measurement in this process at this beam width (what --g2p runs).
+    #[arg(long, hide = true, value_name = "K")]
+    g2p_once: Option<usize>,
 }
 
 #[derive(Args, Debug)]
@@ -220,9 +254,10 @@ struct TrainArgs {
     print_config: bool,
 }
 
+/// Decoding flags shared by `eval`, `predict` and `plot`.
 #[derive(Args, Debug)]
-struct DecodeArgs {
-    /// Beam width (1: greedy; default: the run's).
+pub(crate) struct DecodeArgs {
+    /// Beam width, 1 (greedy) to 64 (default: the run's).
     #[arg(long)]
     beam: Option<usize>,
     /// GNMT length penalty α for beam search (default: the run's).
@@ -230,7 +265,7 @@ struct DecodeArgs {
     length_penalty: Option<f32>,
     /// Backend to run on (default: the run's, if compiled in).
     #[arg(long, value_parser = ["flex", "ndarray", "wgpu"])]
-    device: Option<String>,
+    pub(crate) device: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -241,24 +276,19 @@ struct EvalArgs {
     /// Which split: valid or test.
     #[arg(long, default_value = "test", value_parser = ["valid", "test"])]
     split: String,
+    /// Score this file instead of a split, in the run's task format: g2p, a CMUdict-format
+    /// lexicon; translate, the stem of parallel files (`DIR/STEM` for DIR/STEM.SRC and
+    /// DIR/STEM.TGT, plain or .gz); dates, lines INPUT<TAB>OUTPUT.
+    #[arg(long, value_name = "FILE", conflicts_with = "split")]
+    data: Option<PathBuf>,
+    /// Where the evaluation JSON goes (default: RUN/eval-SPLIT.json, or with --data
+    /// RUN/eval-data-NAME.json).
+    #[arg(long)]
+    out: Option<PathBuf>,
     /// Keep only the first N items' predictions in the JSON (default: every item); the scores
     /// always cover the whole split.
     #[arg(long, value_name = "N")]
     examples: Option<usize>,
-    #[command(flatten)]
-    decode: DecodeArgs,
-}
-
-#[derive(Args, Debug)]
-struct PredictArgs {
-    /// The run directory.
-    #[arg(long)]
-    run: PathBuf,
-    /// Inputs; standard input is read line by line when none is given.
-    text: Vec<String>,
-    /// Print JSON lines with tokens, attention weights and scores.
-    #[arg(long)]
-    json: bool,
     #[command(flatten)]
     decode: DecodeArgs,
 }
@@ -293,7 +323,7 @@ struct DataArgs {
     base_url: Option<String>,
 }
 
-fn backend(name: Option<&str>) -> Result<Option<Backend>, TrainerError> {
+pub(crate) fn backend(name: Option<&str>) -> Result<Option<Backend>, TrainerError> {
     name.map(str::parse).transpose()
 }
 
@@ -386,17 +416,19 @@ fn run_config(args: &TrainArgs) -> Result<RunConfig, TrainerError> {
     Ok(config)
 }
 
-fn decoding(trained: &Trained, args: &DecodeArgs) -> Result<DecodingOptions, TrainerError> {
+/// The run's decoding options with the flags' changes, checked.
+pub(crate) fn decoding(
+    trained: &Trained,
+    args: &DecodeArgs,
+) -> Result<DecodingOptions, TrainerError> {
     let mut options = trained.config.decoding.clone();
     if let Some(beam) = args.beam {
-        if beam == 0 {
-            return Err(TrainerError::invalid("--beam", 0, "must be at least 1"));
-        }
         options.beam = beam;
     }
     if let Some(alpha) = args.length_penalty {
         options.length_penalty = alpha;
     }
+    options.validate()?;
     Ok(options)
 }
 
@@ -532,42 +564,27 @@ fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), TrainerE
 fn cmd_eval(args: EvalArgs) -> Result<(), TrainerError> {
     let trained = Trained::load(&args.run, backend(args.decode.device.as_deref())?)?;
     let options = decoding(&trained, &args.decode)?;
-    let mut evaluation = trained.evaluate(&args.split, &options)?;
+    let (mut evaluation, name) = match &args.data {
+        Some(file) => {
+            let name = file
+                .file_name()
+                .map_or("data".into(), |n| n.to_string_lossy());
+            (
+                trained.evaluate_file(file, &options)?,
+                format!("data-{name}"),
+            )
+        }
+        None => (trained.evaluate(&args.split, &options)?, args.split.clone()),
+    };
     if let Some(n) = args.examples {
         evaluation.examples.truncate(n);
     }
-    let path = args.run.join(format!("eval-{}.json", args.split));
+    let path = args
+        .out
+        .unwrap_or_else(|| args.run.join(format!("eval-{name}.json")));
     write_json(&path, &evaluation)?;
     print_scores(&evaluation);
     println!("wrote {}", path.display());
-    Ok(())
-}
-
-fn cmd_predict(args: PredictArgs) -> Result<(), TrainerError> {
-    let trained = Trained::load(&args.run, backend(args.decode.device.as_deref())?)?;
-    let options = decoding(&trained, &args.decode)?;
-    let inputs: Vec<String> = if args.text.is_empty() {
-        std::io::stdin()
-            .lock()
-            .lines()
-            .collect::<Result<_, _>>()
-            .map_err(|e| TrainerError::io("<stdin>", e))?
-    } else {
-        args.text
-    };
-    for prediction in trained.predict(&inputs, &options)? {
-        for warning in &prediction.warnings {
-            eprintln!("warning: {:?}: {warning}", prediction.input);
-        }
-        if args.json {
-            println!(
-                "{}",
-                serde_json::to_string(&prediction).expect("serialisable")
-            );
-        } else {
-            println!("{}", prediction.output);
-        }
-    }
     Ok(())
 }
 
@@ -635,9 +652,9 @@ fn cmd_bench(args: BenchArgs) -> Result<(), TrainerError> {
         Some(n) => n,
         None => std::thread::available_parallelism().map_or(1, usize::from),
     };
-    if cfg!(debug_assertions) {
-        // Timings of an unoptimised build mean nothing: run the release build instead, with the
-        // same arguments.
+    if env!("SEQ2SEQ_BUILD_PROFILE") != "release" {
+        // Figures are measured on the release build: run it instead, with the same arguments
+        // (the test build is unoptimised; the dev build is optimised but not the same code).
         let mut command =
             std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
         command.args([
@@ -662,6 +679,22 @@ fn cmd_bench(args: BenchArgs) -> Result<(), TrainerError> {
             ));
         }
         return Ok(());
+    }
+    if let Some(beam) = args.g2p_once {
+        return bench_g2p::once(&args.g2p_run, &args.g2p_words, beam);
+    }
+    if args.g2p {
+        if args.rounds == 0 {
+            return Err(TrainerError::invalid("--rounds", 0, "must be at least 1"));
+        }
+        return bench_g2p::run(&bench_g2p::G2pBench {
+            run: args.g2p_run,
+            words: args.g2p_words,
+            train: args.g2p_train,
+            phonetisaurus: args.phonetisaurus,
+            script: args.phonetisaurus_ref,
+            rounds: args.rounds,
+        });
     }
     match &args.torch {
         None => bench::run(args.device.parse()?, args.steps, args.sweep, threads),
@@ -720,14 +753,14 @@ fn main() -> ExitCode {
         let expanded = presets::expand(&args, name).expect("clap checked the preset name");
         cli = Cli::parse_from(expanded);
     }
-    let result = match cli.command {
-        Command::Train(args) => cmd_train(*args),
-        Command::Eval(args) => cmd_eval(args),
-        Command::Predict(args) => cmd_predict(args),
-        Command::Plot(args) => cmd_plot(args),
-        Command::Data(args) => cmd_data(args),
-        Command::Compare(args) => cmd_compare(args),
-        Command::Bench(args) => cmd_bench(args),
+    let result: Result<(), Box<dyn std::error::Error>> = match cli.command {
+        Command::Train(args) => cmd_train(*args).map_err(Into::into),
+        Command::Eval(args) => cmd_eval(args).map_err(Into::into),
+        Command::Predict(args) => predict::cmd_predict(args).map_err(Into::into),
+        Command::Plot(args) => cmd_plot(args).map_err(Into::into),
+        Command::Data(args) => cmd_data(args).map_err(Into::into),
+        Command::Compare(args) => cmd_compare(args).map_err(Into::into),
+        Command::Bench(args) => cmd_bench(args).map_err(Into::into),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

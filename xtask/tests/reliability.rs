@@ -519,3 +519,36 @@ fn kill_9_then_resume_matches_an_uninterrupted_run() {
         assert_eq!(a[1][key], b[1][key], "epoch 2 {key}");
     }
 }
+
+#[test]
+fn eval_data_scores_a_file_of_the_user_s_own_and_names_a_bad_line() {
+    let run = trained_run().join("run");
+    let run = run.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mine = dir.path().join("mine.tsv");
+    std::fs::write(&mine, "3/3/98\t1998-03-03\n\nmarch 4, 1999\t1999-03-04\n").unwrap();
+    let report = dir.path().join("report.json");
+    let out = xtask(&[
+        "eval",
+        "--run",
+        run,
+        "--data",
+        mine.to_str().unwrap(),
+        "--out",
+        report.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(printed.contains("(2 items, greedy)"), "{printed}");
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(saved["items"], 2);
+    assert_eq!(saved["examples"][1]["references"][0], "1999-03-04");
+
+    let bad = dir.path().join("bad.tsv");
+    std::fs::write(&bad, "3/3/98\t1998-03-03\n3/4/98 1998-04-03\n").unwrap();
+    fails_with(
+        &xtask(&["eval", "--run", run, "--data", bad.to_str().unwrap()]),
+        &["bad.tsv:2:", "is not INPUT<TAB>OUTPUT"],
+    );
+}

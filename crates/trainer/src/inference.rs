@@ -5,7 +5,7 @@ use std::path::Path;
 
 use burn::module::Module;
 use burn::prelude::*;
-use decoder::Seq2Seq;
+use decoder::{Hypothesis, Seq2Seq};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::Backend;
@@ -14,7 +14,8 @@ use crate::checkpoint::load_model;
 use crate::config::{DecodingOptions, RunConfig};
 use crate::data::EvalItem;
 use crate::evaluate::{
-    DECODE_BATCH, decode, default_length_edges, length_buckets, mean_loss, task_scores,
+    DECODE_BATCH, decode, decode_n_best, default_length_edges, length_buckets, mean_loss,
+    task_scores,
 };
 use crate::run::RunDir;
 use crate::tasks;
@@ -45,6 +46,35 @@ pub struct Prediction {
     pub log_prob: f32,
     /// Whether the output ended with `<eos>` (rather than at the length limit).
     pub finished: bool,
+    /// With `n_best > 1`: the best hypotheses, best first (the first is the one above).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub n_best: Vec<Alternative>,
+}
+
+/// One of the n best hypotheses of an input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alternative {
+    /// The output as text.
+    pub output: String,
+    /// The output tokens.
+    pub output_tokens: Vec<String>,
+    /// Log-probability of the output (`<eos>` included when finished).
+    pub log_prob: f32,
+    /// The ranking score: `log_prob` over the length penalty.
+    pub score: f32,
+    /// Whether the output ended with `<eos>`.
+    pub finished: bool,
+}
+
+/// Why one input has no prediction (the others still get theirs).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    /// Nothing is left of the input once normalised (an empty or blank line).
+    #[error("{input:?} is empty: there is nothing to predict from")]
+    Empty {
+        /// The input as given.
+        input: String,
+    },
 }
 
 /// A run loaded for inference.
@@ -112,81 +142,165 @@ impl Trained {
         tasks::tokenizers(&self.config.task)
     }
 
-    /// Translates each input line. Unknown source tokens are read as `<unk>` (listed in
-    /// [`Prediction::unknown`], with a warning). There is no length limit on inputs: a
-    /// recurrent encoder reads any length, and the output may run to
-    /// `⌊max_length_ratio · n⌋ + max_length_extra` tokens; an input longer than every training
-    /// source gets a warning, since the model has never seen one like it.
+    /// Translates each input line; the first input that cannot be predicted is an error (see
+    /// [`Trained::predict_each`] to keep going past it).
     ///
     /// # Errors
     ///
-    /// [`TrainerError::InvalidOption`] for an empty input (nothing to translate); decoding
+    /// [`TrainerError::InvalidOption`] naming an empty input (`input N`, 1-based); decoding
     /// errors.
     pub fn predict(
         &self,
         inputs: &[String],
         decoding: &DecodingOptions,
     ) -> Result<Vec<Prediction>> {
-        let (source_tokenizer, target_tokenizer) = self.tokenizers();
-        let mut sources = Vec::with_capacity(inputs.len());
-        let mut tokens_of = Vec::with_capacity(inputs.len());
-        for (i, input) in inputs.iter().enumerate() {
-            let tokens =
-                source_tokenizer.tokenize(&tasks::normalise_source(&self.config.task, input));
-            if tokens.is_empty() {
-                return Err(TrainerError::invalid(
-                    format!("input {}", i + 1),
-                    format!("{input:?}"),
-                    "is empty: there is nothing to predict from",
-                ));
-            }
-            sources.push(self.source_vocab.encode(&tokens));
-            tokens_of.push(tokens);
-        }
-        let hyps = decode(&self.model, &sources, decoding, &self.device)?;
-        Ok(inputs
-            .iter()
-            .zip(tokens_of)
-            .zip(hyps)
-            .map(|((input, tokens), hyp)| {
-                let output_tokens = self.target_vocab.decode(&hyp.tokens);
-                let unknown: Vec<String> =
-                    tokens.iter().filter(|t| !self.source_vocab.contains(t)).cloned().collect();
-                let mut warnings = Vec::new();
-                if !unknown.is_empty() {
-                    warnings.push(format!(
-                        "{} of {} tokens are not in the model's vocabulary and were read as <unk>: {:?}",
-                        unknown.len(),
-                        tokens.len(),
-                        unknown
-                    ));
-                }
-                if self.longest_source > 0 && tokens.len() > self.longest_source {
-                    warnings.push(format!(
-                        "the input has {} tokens, more than any training source ({}); expect a weaker output",
-                        tokens.len(),
-                        self.longest_source
-                    ));
-                }
-                if !hyp.finished {
-                    warnings.push(format!(
-                        "the output was cut at the length limit of {} tokens",
-                        hyp.tokens.len()
-                    ));
-                }
-                Prediction {
-                    input: input.clone(),
-                    warnings,
-                    unknown,
-                    source_tokens: tokens,
-                    output: target_tokenizer.detokenize(&output_tokens),
-                    output_tokens,
-                    weights: hyp.weights,
-                    log_prob: hyp.log_prob,
-                    finished: hyp.finished,
-                }
+        self.predict_each(inputs, decoding, 1)?
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| {
+                p.map_err(|InputError::Empty { input }| {
+                    TrainerError::invalid(
+                        format!("input {}", i + 1),
+                        format!("{input:?}"),
+                        "is empty: there is nothing to predict from",
+                    )
+                })
             })
-            .collect())
+            .collect()
+    }
+
+    /// Predicts every input it can, each on its own: an input that cannot be predicted gets
+    /// its [`InputError`] in its place and costs the others nothing. With `n_best > 1` (at most
+    /// the beam width) each prediction lists its best hypotheses in [`Prediction::n_best`].
+    ///
+    /// Unknown source tokens are read as `<unk>` (listed in [`Prediction::unknown`], with a
+    /// warning). There is no length limit on inputs: a recurrent encoder reads any length, and
+    /// the output may run to `⌊max_length_ratio · n⌋ + max_length_extra` tokens; an input
+    /// longer than every training source gets a warning, since the model has never seen one
+    /// like it, and so does an output cut at that limit.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainerError::InvalidOption`] for bad decoding options (`n_best` outside `1..=beam`,
+    /// a beam wider than [`DecodingOptions::MAX_BEAM`]); decoding errors.
+    pub fn predict_each(
+        &self,
+        inputs: &[String],
+        decoding: &DecodingOptions,
+        n_best: usize,
+    ) -> Result<Vec<std::result::Result<Prediction, InputError>>> {
+        decoding.validate()?;
+        if !(1..=decoding.beam).contains(&n_best) {
+            return Err(TrainerError::invalid(
+                "--nbest",
+                n_best,
+                format!("must be between 1 and the beam width ({})", decoding.beam),
+            ));
+        }
+        let (source_tokenizer, _) = self.tokenizers();
+        let mut tokens_of: Vec<Vec<String>> = inputs
+            .iter()
+            .map(|input| {
+                source_tokenizer.tokenize(&tasks::normalise_source(&self.config.task, input))
+            })
+            .collect();
+        let readable: Vec<usize> = (0..inputs.len())
+            .filter(|&i| !tokens_of[i].is_empty())
+            .collect();
+        let sources: Vec<Vec<usize>> = readable
+            .iter()
+            .map(|&i| self.source_vocab.encode(&tokens_of[i]))
+            .collect();
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let decoded = decode_n_best(
+            &self.model,
+            &sources,
+            decoding,
+            n_best,
+            &self.device,
+            threads,
+        )?;
+        let mut out: Vec<std::result::Result<Prediction, InputError>> = inputs
+            .iter()
+            .map(|input| {
+                Err(InputError::Empty {
+                    input: input.clone(),
+                })
+            })
+            .collect();
+        for (i, hyps) in readable.into_iter().zip(decoded) {
+            let tokens = std::mem::take(&mut tokens_of[i]);
+            out[i] = Ok(self.prediction(&inputs[i], tokens, hyps, n_best > 1));
+        }
+        Ok(out)
+    }
+
+    /// One input's [`Prediction`] from its hypotheses (best first), with its warnings.
+    fn prediction(
+        &self,
+        input: &str,
+        tokens: Vec<String>,
+        mut hyps: Vec<Hypothesis>,
+        list_n_best: bool,
+    ) -> Prediction {
+        let (_, target_tokenizer) = self.tokenizers();
+        let n_best = if list_n_best {
+            hyps.iter()
+                .map(|h| {
+                    let output_tokens = self.target_vocab.decode(&h.tokens);
+                    Alternative {
+                        output: target_tokenizer.detokenize(&output_tokens),
+                        output_tokens,
+                        log_prob: h.log_prob,
+                        score: h.score,
+                        finished: h.finished,
+                    }
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let hyp = hyps.swap_remove(0);
+        let output_tokens = self.target_vocab.decode(&hyp.tokens);
+        let unknown: Vec<String> = tokens
+            .iter()
+            .filter(|t| !self.source_vocab.contains(t))
+            .cloned()
+            .collect();
+        let mut warnings = Vec::new();
+        if !unknown.is_empty() {
+            warnings.push(format!(
+                "{} of {} tokens are not in the model's vocabulary and were read as <unk>: {:?}",
+                unknown.len(),
+                tokens.len(),
+                unknown
+            ));
+        }
+        if self.longest_source > 0 && tokens.len() > self.longest_source {
+            warnings.push(format!(
+                "the input has {} tokens, more than any training source ({}); expect a weaker output",
+                tokens.len(),
+                self.longest_source
+            ));
+        }
+        if !hyp.finished {
+            warnings.push(format!(
+                "the output was cut at the length limit of {} tokens",
+                hyp.tokens.len()
+            ));
+        }
+        Prediction {
+            input: input.to_string(),
+            warnings,
+            unknown,
+            source_tokens: tokens,
+            output: target_tokenizer.detokenize(&output_tokens),
+            output_tokens,
+            weights: hyp.weights,
+            log_prob: hyp.log_prob,
+            finished: hyp.finished,
+            n_best,
+        }
     }
 
     /// Scores the run on a split of its task (`valid` or `test`), with `decoding`.
@@ -207,6 +321,29 @@ impl Trained {
                 });
             }
         };
+        self.evaluate_items(split, &items, decoding)
+    }
+
+    /// Scores the run on a file of the user's own in the task's format ([`tasks::read_items`]:
+    /// a CMUdict-format lexicon, parallel files, `INPUT<TAB>OUTPUT` dates), with the same
+    /// report as a split; the evaluation's `split` is the path.
+    ///
+    /// # Errors
+    ///
+    /// The file's reading errors, naming file and line.
+    pub fn evaluate_file(&self, path: &Path, decoding: &DecodingOptions) -> Result<Evaluation> {
+        let items = tasks::read_items(&self.config.task, path)?;
+        self.evaluate_items(&path.display().to_string(), &items, decoding)
+    }
+
+    /// Scores the run on `items`, reported under the name `split`.
+    fn evaluate_items(
+        &self,
+        split: &str,
+        items: &[EvalItem],
+        decoding: &DecodingOptions,
+    ) -> Result<Evaluation> {
+        decoding.validate()?;
         let sources: Vec<Vec<usize>> = items
             .iter()
             .map(|i| self.source_vocab.encode(&i.source))
@@ -220,8 +357,8 @@ impl Trained {
             .collect();
         let (_, target_tokenizer) = self.tokenizers();
         let kind = self.config.task.kind;
-        let scores = task_scores(kind, &predictions, &items, target_tokenizer);
-        let by_length = length_buckets(&default_length_edges(kind), &items)
+        let scores = task_scores(kind, &predictions, items, target_tokenizer);
+        let by_length = length_buckets(&default_length_edges(kind), items)
             .into_iter()
             .map(|bucket| {
                 let (chosen_items, chosen_predictions): (Vec<EvalItem>, Vec<Vec<String>>) = bucket

@@ -41,7 +41,7 @@ pub use backend::Backend;
 pub use config::{DecodingOptions, ModelOptions, RunConfig, TaskConfig, TaskKind, TrainingOptions};
 pub use download::{DATA_SETS, DataSet, data_set, download};
 pub use error::{Result, TrainerError};
-pub use inference::{Evaluation, LengthBucket, Prediction, Trained};
+pub use inference::{Alternative, Evaluation, InputError, LengthBucket, Prediction, Trained};
 pub use length_plot::{LengthCurve, length_table, write_length_plot};
 pub use plot::{PictureFiles, write_attention_pictures};
 pub use run::RunDir;

@@ -1,8 +1,10 @@
 //! `g2p`: grapheme-to-phoneme conversion on CMUdict-format dictionaries.
 //!
 //! A line is `WORD PH PH …`, the word separated from its phonemes by a tab or spaces. Stress
-//! digits (`AH0`) are removed, `WORD(2)` marks a further pronunciation of `WORD`, and lines
-//! starting with `;;;` are comments (the original CMUdict's).
+//! digits (`AH0`) are removed, `WORD(2)` marks a further pronunciation of `WORD` (as does the
+//! word written again), and lines starting with `;;;` are comments (the original CMUdict's).
+//! A lexicon with a score column, `WORD<TAB>SCORE<TAB>PH PH …` (what Phonetisaurus and our
+//! `predict --format lexicon --scores` write), reads the same, the score left out.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -30,6 +32,15 @@ pub fn parse_line(line: &str) -> Result<Option<(String, Vec<String>)>, String> {
     if line.is_empty() || line.starts_with(";;;") {
         return Ok(None);
     }
+    // `WORD<TAB>SCORE<TAB>PH PH …`: a number between two tabs is a score, never a phoneme.
+    let without_score;
+    let line = match line.split('\t').collect::<Vec<_>>()[..] {
+        [word, score, phonemes] if score.trim().parse::<f64>().is_ok_and(f64::is_finite) => {
+            without_score = format!("{word} {phonemes}");
+            &without_score
+        }
+        _ => line,
+    };
     let mut fields = line.split_whitespace();
     let head = fields.next().expect("a non-blank line has a field");
     let word = match head.find('(') {
@@ -185,6 +196,9 @@ mod tests {
         );
         assert_eq!(p("ABLE  EY1 B AH0 L").1, p("ABLE\tEY B AH L").1);
         assert_eq!(p("READ(2)  R EH1 D").0, "read");
+        // A score column between tabs (Phonetisaurus's and our lexicon output) is left out.
+        assert_eq!(p("able\t-0.0123\tEY B AH L"), p("ABLE\tEY B AH L"));
+        assert_eq!(p("able\t16.5\tEY B AH L"), p("ABLE\tEY B AH L"));
         assert_eq!(parse_line(";;; comment").unwrap(), None);
         assert_eq!(parse_line("   ").unwrap(), None);
         assert!(

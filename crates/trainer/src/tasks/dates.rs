@@ -1,8 +1,12 @@
 //! `dates`: normalise human-written dates ("tuesday, march 3, 1998", "3/3/98") to ISO 8601
 //! ("1998-03-03"). Generated in-crate from a seed; train, valid and test use disjoint dates.
 
+use std::path::Path;
+
 use crate::data::{EvalItem, Pair, TaskData};
+use crate::text_file::read_text_file;
 use crate::tokenize::Tokenizer;
+use crate::{Result, TrainerError};
 
 const MONTHS: [&str; 12] = [
     "january",
@@ -244,6 +248,44 @@ pub fn generate(seed: u64, sizes: DatesSizes) -> TaskData {
         test,
         checksums: vec![],
     }
+}
+
+/// Evaluation items from a file of lines `INPUT<TAB>OUTPUT` (blank lines skipped), each read
+/// as characters like the generated data.
+///
+/// # Errors
+///
+/// [`TrainerError::Parse`] naming the line without a tab, or with an empty side; the reading
+/// errors of [`read_text_file`]; [`TrainerError::Empty`] for a file with no item.
+pub fn read_items(path: &Path) -> Result<Vec<EvalItem>> {
+    let chars = Tokenizer::Chars;
+    let mut items = Vec::new();
+    for (i, line) in read_text_file(path)?.lines.iter().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let (source, target) = line
+            .split_once('\t')
+            .filter(|(s, t)| !s.trim().is_empty() && !t.trim().is_empty())
+            .ok_or_else(|| TrainerError::Parse {
+                path: path.to_path_buf(),
+                line: i + 1,
+                message: format!("{line:?} is not INPUT<TAB>OUTPUT"),
+            })?;
+        let (source, target) = (source.trim().to_string(), target.trim().to_string());
+        items.push(EvalItem {
+            source: chars.tokenize(&source),
+            source_text: source,
+            references: vec![chars.tokenize(&target)],
+            reference_texts: vec![target],
+        });
+    }
+    if items.is_empty() {
+        return Err(TrainerError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(items)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ pub mod parallel;
 use std::path::{Path, PathBuf};
 
 use crate::config::{TaskConfig, TaskKind};
-use crate::data::TaskData;
+use crate::data::{EvalItem, TaskData};
 use crate::tokenize::Tokenizer;
 use crate::{Result, TrainerError};
 
@@ -98,6 +98,34 @@ pub fn load(task: &TaskConfig, seed: u64) -> Result<TaskData> {
     }
 }
 
+/// Evaluation items from a file of the user's own in the task's format: for `g2p` a
+/// CMUdict-format dictionary (every pronunciation of a word is a reference); for `translate`
+/// the parallel files `PATH.SRC` and `PATH.TGT` (or `.gz`), `PATH` being their common stem such
+/// as `data/test_2017_flickr`; for `dates` lines `INPUT<TAB>OUTPUT`.
+///
+/// # Errors
+///
+/// The task's reading errors, naming file and line; [`TrainerError::Empty`] for a file with
+/// no item.
+pub fn read_items(task: &TaskConfig, path: &Path) -> Result<Vec<EvalItem>> {
+    match task.kind {
+        TaskKind::G2p => Ok(cmudict::Dictionary::read(path)?.items()),
+        TaskKind::Translate => {
+            let (src, tgt) = task.languages.clone().unwrap_or(("de".into(), "en".into()));
+            let dir = path.parent().unwrap_or(Path::new(""));
+            let stem = path
+                .file_name()
+                .map(|s| s.to_string_lossy())
+                .unwrap_or_default();
+            let (tokenizer, _) = tokenizers(task);
+            let corpus =
+                parallel::Parallel::read(&find(dir, &stem, &src)?, &find(dir, &stem, &tgt)?)?;
+            Ok(corpus.items(tokenizer, task.lowercase))
+        }
+        TaskKind::Dates => dates::read_items(path),
+    }
+}
+
 /// `DIR/STEM.LANG`, or `DIR/STEM.LANG.gz` when only that exists.
 fn find(dir: &Path, stem: &str, lang: &str) -> Result<PathBuf> {
     let plain = dir.join(format!("{stem}.{lang}"));
@@ -111,5 +139,46 @@ fn find(dir: &Path, stem: &str, lang: &str) -> Result<PathBuf> {
             plain,
             std::io::Error::new(std::io::ErrorKind::NotFound, "no such file (nor with .gz)"),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_users_own_file_is_read_in_each_task_s_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut task = TaskConfig::new(TaskKind::Translate);
+        task.languages = Some(("de".into(), "en".into()));
+        std::fs::write(dir.path().join("mine.de"), "Ein Hund .\nZwei Katzen .\n").unwrap();
+        std::fs::write(dir.path().join("mine.en"), "A dog .\nTwo cats .\n").unwrap();
+        let items = read_items(&task, &dir.path().join("mine")).unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[1].source_text, "Zwei Katzen .");
+        assert_eq!(
+            items[1].reference_texts,
+            ["two cats ."],
+            "lower-cased as in training"
+        );
+        let missing = read_items(&task, &dir.path().join("other")).unwrap_err();
+        assert!(missing.to_string().contains("other.de"), "{missing}");
+
+        let g2p = TaskConfig::new(TaskKind::G2p);
+        let lexicon = dir.path().join("mine.dict");
+        std::fs::write(
+            &lexicon,
+            "READ\tR IY D\nREAD(2)\tR EH D\nable\t-0.5\tEY B AH L\n",
+        )
+        .unwrap();
+        let items = read_items(&g2p, &lexicon).unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0].references.len(), 2);
+        assert_eq!(items[1].reference_texts, ["EY B AH L"]);
+
+        let dates = TaskConfig::new(TaskKind::Dates);
+        let tsv = dir.path().join("mine.tsv");
+        std::fs::write(&tsv, "3/3/98\t1998-03-03\n").unwrap();
+        assert_eq!(read_items(&dates, &tsv).unwrap()[0].source.len(), 6);
     }
 }

@@ -1,0 +1,324 @@
+//! `predict` and `eval --data` as G2P users run them, on the shipped model through the real
+//! binary: n-best lists with log-probabilities, lexicon output read back, bad lines that cost
+//! nothing else, streaming, beam limits, and their users' own test files.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn model() -> String {
+    repo().join("models/g2p-cmudict").display().to_string()
+}
+
+fn seq2seq(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_seq2seq"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or_default()).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn assert_ok(out: &Output) {
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+/// A clean failure: exit 1, no panic, an `error:` line holding every needle.
+fn assert_fails_with(out: &Output, needles: &[&str]) {
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap_or_else(|| panic!("{err}"));
+    for needle in needles {
+        assert!(line.contains(needle), "{needle:?} not in {line:?}");
+    }
+}
+
+#[test]
+fn n_best_lists_come_with_log_probabilities_in_text_and_json() {
+    let run = model();
+    let args = ["predict", "--run", &run, "--beam", "5", "--nbest", "3"];
+    let json = seq2seq(
+        &[&args[..], &["--format", "json", "attention", "read"]].concat(),
+        None,
+    );
+    assert_ok(&json);
+    let lines: Vec<serde_json::Value> = text(&json.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    for line in &lines {
+        let n_best = line["n_best"].as_array().unwrap();
+        assert_eq!(n_best.len(), 3, "{line}");
+        assert_eq!(n_best[0]["output"], line["output"]);
+        assert_eq!(n_best[0]["log_prob"], line["log_prob"]);
+        let scores: Vec<f64> = n_best
+            .iter()
+            .map(|h| h["score"].as_f64().unwrap())
+            .collect();
+        assert!(
+            scores.windows(2).all(|w| w[0] >= w[1]),
+            "best first: {scores:?}"
+        );
+        assert!(n_best.iter().all(|h| h["log_prob"].as_f64().unwrap() < 0.0));
+        let outputs: Vec<&str> = n_best
+            .iter()
+            .map(|h| h["output"].as_str().unwrap())
+            .collect();
+        assert!(
+            outputs
+                .iter()
+                .all(|o| outputs.iter().filter(|p| p == &o).count() == 1)
+        );
+    }
+    assert_eq!(lines[0]["output"], "AH T EH N SH AH N");
+
+    let plain = seq2seq(&[&args[..], &["attention"]].concat(), None);
+    assert_ok(&plain);
+    let rows: Vec<(String, f64)> = text(&plain.stdout)
+        .lines()
+        .map(|l| {
+            let (output, lp) = l.split_once('\t').unwrap();
+            (output.to_string(), lp.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0].0, "AH T EH N SH AH N");
+    let json_lp = lines[0]["log_prob"].as_f64().unwrap();
+    assert!(
+        (rows[0].1 - json_lp).abs() < 1e-4,
+        "{} vs {json_lp}",
+        rows[0].1
+    );
+}
+
+#[test]
+fn a_lexicon_output_reads_back_as_a_dictionary_for_eval() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = model();
+    let words = b"attention\nABBY\nread\n";
+    for (scores, name) in [(false, "plain.dict"), (true, "scored.dict")] {
+        let mut args = vec!["predict", "--run", &run, "--beam", "5", "--nbest", "2"];
+        args.extend(["--format", "lexicon"]);
+        if scores {
+            args.push("--scores");
+        }
+        let out = seq2seq(&args, Some(words));
+        assert_ok(&out);
+        let lexicon = text(&out.stdout);
+        let lines: Vec<&str> = lexicon.lines().collect();
+        assert_eq!(lines.len(), 6, "{lexicon}");
+        assert!(lines[0].starts_with("attention\t"), "{lexicon}");
+        assert!(
+            lines[2].starts_with("ABBY\t"),
+            "the word as given: {lexicon}"
+        );
+        let columns = if scores { 3 } else { 2 };
+        assert!(
+            lines.iter().all(|l| l.split('\t').count() == columns),
+            "{lexicon}"
+        );
+        let path = dir.path().join(name);
+        std::fs::write(&path, &lexicon).unwrap();
+
+        // Every word's 1-best is one of its two variants: the model scores 0 % WER on it.
+        let report = dir.path().join(format!("{name}.json"));
+        let eval = seq2seq(
+            &[
+                "eval",
+                "--run",
+                &run,
+                "--beam",
+                "5",
+                "--data",
+                path.to_str().unwrap(),
+                "--out",
+                report.to_str().unwrap(),
+            ],
+            None,
+        );
+        assert_ok(&eval);
+        let printed = text(&eval.stdout);
+        assert!(printed.contains("(3 items, beam 5)"), "{printed}");
+        assert!(printed.contains("wer 0.00"), "{printed}");
+        let saved: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+        assert_eq!(saved["items"], 3);
+        assert_eq!(
+            saved["examples"][0]["references"].as_array().unwrap().len(),
+            2
+        );
+    }
+}
+
+#[test]
+fn eval_data_reports_bad_files_by_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = model();
+    let bad = dir.path().join("bad.dict");
+    std::fs::write(&bad, "ABLE\tEY B AH L\nLONELY\n").unwrap();
+    let eval = |path: &Path| {
+        seq2seq(
+            &["eval", "--run", &run, "--data", path.to_str().unwrap()],
+            None,
+        )
+    };
+    assert_fails_with(&eval(&bad), &["bad.dict:2:", "LONELY", "no pronunciation"]);
+    assert_fails_with(&eval(&dir.path().join("missing.dict")), &["missing.dict"]);
+    let empty = dir.path().join("empty.dict");
+    std::fs::write(&empty, ";;; only a comment\n").unwrap();
+    assert_fails_with(&eval(&empty), &["empty.dict"]);
+    assert!(
+        !run_dir_has("eval-data-bad.dict.json"),
+        "no report for a failed eval"
+    );
+}
+
+fn run_dir_has(name: &str) -> bool {
+    Path::new(&model()).join(name).exists()
+}
+
+#[test]
+fn one_bad_line_costs_nothing_else_and_fails_the_exit_status() {
+    let run = model();
+    let out = seq2seq(
+        &["predict", "--run", &run],
+        Some(b"hello\n\n\xff\xfeoops\r\nWORLD\r\n   \n"),
+    );
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines,
+        ["HH EH L OW", "", "", "W ER L D", ""],
+        "aligned with the input"
+    );
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("warning: line 2: \"\" is empty"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("warning: line 3: is not UTF-8"), "{stderr}");
+    assert!(stderr.contains("warning: line 5:"), "{stderr}");
+    assert_fails_with(&out, &["3 of 5 inputs", "could not be predicted", "line 2"]);
+
+    let json = seq2seq(
+        &["predict", "--run", &run, "--json"],
+        Some(b"hello\n\nworld\n"),
+    );
+    let rows: Vec<serde_json::Value> = text(&json.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0]["output"], "HH EH L OW");
+    assert!(rows[1]["error"].as_str().unwrap().contains("line 2"));
+    assert_eq!(rows[2]["output"], "W ER L D");
+    assert_eq!(json.status.code(), Some(1));
+}
+
+#[test]
+fn a_pipe_sees_each_output_before_the_input_ends() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_seq2seq"))
+        .args(["predict", "--run", &model()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let mut output = BufReader::new(child.stdout.take().unwrap());
+    let (sender, receiver) = std::sync::mpsc::channel();
+    input.write_all(b"hello\n").unwrap();
+    input.flush().unwrap();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        output.read_line(&mut line).unwrap();
+        sender.send(line).unwrap();
+    });
+    // The input is still open: the answer must come anyway.
+    let line = receiver
+        .recv_timeout(Duration::from_secs(120))
+        .expect("no output while the input was open");
+    assert_eq!(line, "HH EH L OW\n");
+    drop(input);
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn beams_too_wide_and_n_best_beyond_the_beam_are_refused() {
+    let run = model();
+    let started = std::time::Instant::now();
+    let wide = seq2seq(
+        &["predict", "--run", &run, "--beam", "100000", "hello"],
+        None,
+    );
+    assert_fails_with(&wide, &["--beam", "100000", "between 1 and 64"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "refused before decoding"
+    );
+    let n_best = seq2seq(
+        &[
+            "predict", "--run", &run, "--beam", "2", "--nbest", "3", "hello",
+        ],
+        None,
+    );
+    assert_fails_with(&n_best, &["--nbest", "3", "beam width (2)"]);
+    let eval = seq2seq(&["eval", "--run", &run, "--beam", "0"], None);
+    assert_fails_with(&eval, &["--beam", "0"]);
+}
+
+#[test]
+fn case_is_folded_and_outputs_cut_at_the_length_limit_say_so() {
+    let run = model();
+    let out = seq2seq(&["predict", "--run", &run, "Attention", "ATTENTION"], None);
+    assert_ok(&out);
+    assert_eq!(text(&out.stdout), "AH T EH N SH AH N\nAH T EH N SH AH N\n");
+
+    // The same model with a length limit of 2 tokens.
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(model()).unwrap().flatten() {
+        if entry.path().is_file() {
+            std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+        }
+    }
+    let config = dir.path().join("config.json");
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+    json["decoding"]["max_length_ratio"] = 0.0.into();
+    json["decoding"]["max_length_extra"] = 2.into();
+    std::fs::write(&config, serde_json::to_vec(&json).unwrap()).unwrap();
+    let cut = seq2seq(
+        &[
+            "predict",
+            "--run",
+            dir.path().to_str().unwrap(),
+            "attention",
+        ],
+        None,
+    );
+    assert_ok(&cut);
+    assert_eq!(text(&cut.stdout), "AH T\n");
+    assert!(
+        text(&cut.stderr).contains("the output was cut at the length limit of 2 tokens"),
+        "{}",
+        text(&cut.stderr)
+    );
+}
