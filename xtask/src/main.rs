@@ -278,7 +278,7 @@ struct EvalArgs {
     split: String,
     /// Score this file instead of a split, in the run's task format: g2p, a CMUdict-format
     /// lexicon; translate, the stem of parallel files (`DIR/STEM` for DIR/STEM.SRC and
-    /// DIR/STEM.TGT, plain or .gz); dates, lines INPUT<TAB>OUTPUT.
+    /// DIR/STEM.TGT, plain or .gz); dates, lines `INPUT<TAB>OUTPUT`.
     #[arg(long, value_name = "FILE", conflicts_with = "split")]
     data: Option<PathBuf>,
     /// Where the evaluation JSON goes (default: RUN/eval-SPLIT.json, or with --data
