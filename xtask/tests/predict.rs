@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+mod common;
+use common::fails_with;
+
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -35,20 +38,6 @@ fn text(bytes: &[u8]) -> String {
 
 fn assert_ok(out: &Output) {
     assert!(out.status.success(), "{}", text(&out.stderr));
-}
-
-/// A clean failure: exit 1, no panic, an `error:` line holding every needle.
-fn assert_fails_with(out: &Output, needles: &[&str]) {
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(!err.contains("panicked"), "{err}");
-    let line = err
-        .lines()
-        .find(|l| l.starts_with("error: "))
-        .unwrap_or_else(|| panic!("{err}"));
-    for needle in needles {
-        assert!(line.contains(needle), "{needle:?} not in {line:?}");
-    }
 }
 
 #[test]
@@ -181,11 +170,11 @@ fn eval_data_reports_bad_files_by_file_and_line() {
             None,
         )
     };
-    assert_fails_with(&eval(&bad), &["bad.dict:2:", "LONELY", "no pronunciation"]);
-    assert_fails_with(&eval(&dir.path().join("missing.dict")), &["missing.dict"]);
+    fails_with(&eval(&bad), &["bad.dict:2:", "LONELY", "no pronunciation"]);
+    fails_with(&eval(&dir.path().join("missing.dict")), &["missing.dict"]);
     let empty = dir.path().join("empty.dict");
     std::fs::write(&empty, ";;; only a comment\n").unwrap();
-    assert_fails_with(&eval(&empty), &["empty.dict"]);
+    fails_with(&eval(&empty), &["empty.dict"]);
     assert!(
         !run_dir_has("eval-data-bad.dict.json"),
         "no report for a failed eval"
@@ -217,7 +206,7 @@ fn one_bad_line_costs_nothing_else_and_fails_the_exit_status() {
     );
     assert!(stderr.contains("warning: line 3: is not UTF-8"), "{stderr}");
     assert!(stderr.contains("warning: line 5:"), "{stderr}");
-    assert_fails_with(&out, &["3 of 5 inputs", "could not be predicted", "line 2"]);
+    fails_with(&out, &["3 of 5 inputs", "could not be predicted", "line 2"]);
 
     let json = seq2seq(
         &["predict", "--run", &run, "--json"],
@@ -269,7 +258,7 @@ fn beams_too_wide_and_n_best_beyond_the_beam_are_refused() {
         &["predict", "--run", &run, "--beam", "100000", "hello"],
         None,
     );
-    assert_fails_with(&wide, &["--beam", "100000", "between 1 and 64"]);
+    fails_with(&wide, &["--beam", "100000", "between 1 and 64"]);
     assert!(
         started.elapsed() < Duration::from_secs(60),
         "refused before decoding"
@@ -280,9 +269,9 @@ fn beams_too_wide_and_n_best_beyond_the_beam_are_refused() {
         ],
         None,
     );
-    assert_fails_with(&n_best, &["--nbest", "3", "beam width (2)"]);
+    fails_with(&n_best, &["--nbest", "3", "beam width (2)"]);
     let eval = seq2seq(&["eval", "--run", &run, "--beam", "0"], None);
-    assert_fails_with(&eval, &["--beam", "0"]);
+    fails_with(&eval, &["--beam", "0"]);
 }
 
 #[test]
