@@ -69,6 +69,14 @@ pub fn cmd_predict(args: PredictArgs) -> Result<(), PredictError> {
     let trained = Trained::load(&args.run, backend(args.decode.device.as_deref())?)?;
     let options = decoding(&trained, &args.decode)?;
     let format = if args.json { Format::Json } else { args.format };
+    if args.scores && format != Format::Lexicon {
+        return Err(TrainerError::invalid(
+            "--scores",
+            "(given)",
+            "adds a column to --format lexicon only (text and JSON show log-probabilities with --nbest)",
+        )
+        .into());
+    }
     let printer = Printer {
         format,
         scores: args.scores,

@@ -270,6 +270,8 @@ fn beams_too_wide_and_n_best_beyond_the_beam_are_refused() {
         None,
     );
     fails_with(&n_best, &["--nbest", "3", "beam width (2)"]);
+    let scores = seq2seq(&["predict", "--run", &run, "--scores", "hello"], None);
+    fails_with(&scores, &["--scores", "--format lexicon only"]);
     let eval = seq2seq(&["eval", "--run", &run, "--beam", "0"], None);
     fails_with(&eval, &["--beam", "0"]);
 }
