@@ -416,7 +416,7 @@ fn run_config(args: &TrainArgs) -> Result<RunConfig, TrainerError> {
     Ok(config)
 }
 
-/// The run's decoding options with the flags' changes, checked.
+/// The run's decoding options with the flags' changes (the library checks them).
 pub(crate) fn decoding(
     trained: &Trained,
     args: &DecodeArgs,
@@ -428,7 +428,6 @@ pub(crate) fn decoding(
     if let Some(alpha) = args.length_penalty {
         options.length_penalty = alpha;
     }
-    options.validate()?;
     Ok(options)
 }
 
@@ -683,10 +682,10 @@ fn cmd_bench(args: BenchArgs) -> Result<(), TrainerError> {
     if let Some(beam) = args.g2p_once {
         return bench_g2p::once(&args.g2p_run, &args.g2p_words, beam);
     }
+    if args.rounds == 0 {
+        return Err(TrainerError::invalid("--rounds", 0, "must be at least 1"));
+    }
     if args.g2p {
-        if args.rounds == 0 {
-            return Err(TrainerError::invalid("--rounds", 0, "must be at least 1"));
-        }
         return bench_g2p::run(&bench_g2p::G2pBench {
             run: args.g2p_run,
             words: args.g2p_words,
@@ -698,20 +697,15 @@ fn cmd_bench(args: BenchArgs) -> Result<(), TrainerError> {
     }
     match &args.torch {
         None => bench::run(args.device.parse()?, args.steps, args.sweep, threads),
-        Some(python) => {
-            if args.rounds == 0 {
-                return Err(TrainerError::invalid("--rounds", 0, "must be at least 1"));
-            }
-            bench::side_by_side(&bench::SideBySide {
-                device: args.device.clone(),
-                steps: args.steps,
-                sweep: args.sweep,
-                threads,
-                python: python.clone(),
-                script: args.torch_ref.clone(),
-                rounds: args.rounds,
-            })
-        }
+        Some(python) => bench::side_by_side(&bench::SideBySide {
+            device: args.device.clone(),
+            steps: args.steps,
+            sweep: args.sweep,
+            threads,
+            python: python.clone(),
+            script: args.torch_ref.clone(),
+            rounds: args.rounds,
+        }),
     }
 }
 

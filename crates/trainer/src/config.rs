@@ -257,21 +257,13 @@ impl DecodingOptions {
                 ),
             ));
         }
-        let alpha = self.length_penalty;
-        if !(alpha.is_finite() && alpha >= 0.0) {
-            return Err(TrainerError::invalid(
-                "--length-penalty",
-                alpha,
-                "must be a number >= 0",
-            ));
-        }
-        let ratio = self.max_length_ratio;
-        if !(ratio.is_finite() && ratio >= 0.0) {
-            return Err(TrainerError::invalid(
-                "--max-length-ratio",
-                ratio,
-                "must be a number >= 0",
-            ));
+        for (name, value) in [
+            ("--length-penalty", self.length_penalty),
+            ("--max-length-ratio", self.max_length_ratio),
+        ] {
+            if !(value.is_finite() && value >= 0.0) {
+                return Err(TrainerError::invalid(name, value, "must be a number >= 0"));
+            }
         }
         Ok(())
     }

@@ -198,41 +198,40 @@ impl Trained {
             ));
         }
         let (source_tokenizer, _) = self.tokenizers();
-        let mut tokens_of: Vec<Vec<String>> = inputs
+        let tokens_of: Vec<Vec<String>> = inputs
             .iter()
             .map(|input| {
                 source_tokenizer.tokenize(&tasks::normalise_source(&self.config.task, input))
             })
             .collect();
-        let readable: Vec<usize> = (0..inputs.len())
-            .filter(|&i| !tokens_of[i].is_empty())
-            .collect();
-        let sources: Vec<Vec<usize>> = readable
+        let sources: Vec<Vec<usize>> = tokens_of
             .iter()
-            .map(|&i| self.source_vocab.encode(&tokens_of[i]))
+            .filter(|tokens| !tokens.is_empty())
+            .map(|tokens| self.source_vocab.encode(tokens))
             .collect();
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        let decoded = decode_n_best(
+        let mut decoded = decode_n_best(
             &self.model,
             &sources,
             decoding,
             n_best,
             &self.device,
             threads,
-        )?;
-        let mut out: Vec<std::result::Result<Prediction, InputError>> = inputs
+        )?
+        .into_iter();
+        Ok(inputs
             .iter()
-            .map(|input| {
-                Err(InputError::Empty {
-                    input: input.clone(),
-                })
+            .zip(tokens_of)
+            .map(|(input, tokens)| {
+                if tokens.is_empty() {
+                    return Err(InputError::Empty {
+                        input: input.clone(),
+                    });
+                }
+                let hyps = decoded.next().expect("one decoding per readable input");
+                Ok(self.prediction(input, tokens, hyps, n_best > 1))
             })
-            .collect();
-        for (i, hyps) in readable.into_iter().zip(decoded) {
-            let tokens = std::mem::take(&mut tokens_of[i]);
-            out[i] = Ok(self.prediction(&inputs[i], tokens, hyps, n_best > 1));
-        }
-        Ok(out)
+            .collect())
     }
 
     /// One input's [`Prediction`] from its hypotheses (best first), with its warnings.
@@ -309,6 +308,7 @@ impl Trained {
     ///
     /// [`TrainerError::UnknownName`] for another split; the task's reading errors.
     pub fn evaluate(&self, split: &str, decoding: &DecodingOptions) -> Result<Evaluation> {
+        decoding.validate()?;
         let data = tasks::load(&self.config.task, self.config.training.seed)?;
         let items = match split {
             "valid" => data.valid,
@@ -332,6 +332,7 @@ impl Trained {
     ///
     /// The file's reading errors, naming file and line.
     pub fn evaluate_file(&self, path: &Path, decoding: &DecodingOptions) -> Result<Evaluation> {
+        decoding.validate()?;
         let items = tasks::read_items(&self.config.task, path)?;
         self.evaluate_items(&path.display().to_string(), &items, decoding)
     }
@@ -343,7 +344,6 @@ impl Trained {
         items: &[EvalItem],
         decoding: &DecodingOptions,
     ) -> Result<Evaluation> {
-        decoding.validate()?;
         let sources: Vec<Vec<usize>> = items
             .iter()
             .map(|i| self.source_vocab.encode(&i.source))

@@ -81,12 +81,9 @@ pub fn load(task: &TaskConfig, seed: u64) -> Result<TaskData> {
         }
         TaskKind::Translate => {
             let dir = data_path(task)?;
-            let (src, tgt) = task.languages.clone().unwrap_or(("de".into(), "en".into()));
             let (train, valid, test) = &task.split_names;
             let (tokenizer, _) = tokenizers(task);
-            let split = |stem: &str| -> Result<parallel::Parallel> {
-                parallel::Parallel::read(&find(dir, stem, &src)?, &find(dir, stem, &tgt)?)
-            };
+            let split = |stem: &str| read_parallel(task, dir, stem);
             let (train, valid, test) = (split(train)?, split(valid)?, split(test)?);
             Ok(TaskData {
                 train: train.pairs(tokenizer),
@@ -111,19 +108,23 @@ pub fn read_items(task: &TaskConfig, path: &Path) -> Result<Vec<EvalItem>> {
     match task.kind {
         TaskKind::G2p => Ok(cmudict::Dictionary::read(path)?.items()),
         TaskKind::Translate => {
-            let (src, tgt) = task.languages.clone().unwrap_or(("de".into(), "en".into()));
             let dir = path.parent().unwrap_or(Path::new(""));
             let stem = path
                 .file_name()
                 .map(|s| s.to_string_lossy())
                 .unwrap_or_default();
             let (tokenizer, _) = tokenizers(task);
-            let corpus =
-                parallel::Parallel::read(&find(dir, &stem, &src)?, &find(dir, &stem, &tgt)?)?;
-            Ok(corpus.items(tokenizer, task.lowercase))
+            Ok(read_parallel(task, dir, &stem)?.items(tokenizer, task.lowercase))
         }
         TaskKind::Dates => dates::read_items(path),
     }
+}
+
+/// The parallel files `DIR/STEM.SRC` and `DIR/STEM.TGT` (each plain or `.gz`) of the task's
+/// languages.
+fn read_parallel(task: &TaskConfig, dir: &Path, stem: &str) -> Result<parallel::Parallel> {
+    let (src, tgt) = task.languages.clone().unwrap_or(("de".into(), "en".into()));
+    parallel::Parallel::read(&find(dir, stem, &src)?, &find(dir, stem, &tgt)?)
 }
 
 /// `DIR/STEM.LANG`, or `DIR/STEM.LANG.gz` when only that exists.
