@@ -46,21 +46,13 @@ def ensure_phonetisaurus(env_dir: Path) -> Path:
     if not python.exists():
         print(f"creating {env_dir} with phonetisaurus=={VERSION}", file=sys.stderr)
         venv.create(env_dir, with_pip=True)
-    found = subprocess.run(
-        [str(python), "-c", "import phonetisaurus, os; print(os.path.dirname(phonetisaurus.__file__))"],
-        capture_output=True,
-        text=True,
-    )
+    where = [str(python), "-c", "import phonetisaurus, os; print(os.path.dirname(phonetisaurus.__file__))"]
+    found = subprocess.run(where, capture_output=True, text=True)
     if found.returncode != 0:
         subprocess.run(
             [str(python), "-m", "pip", "install", "-q", f"phonetisaurus=={VERSION}"], check=True
         )
-        found = subprocess.run(
-            [str(python), "-c", "import phonetisaurus, os; print(os.path.dirname(phonetisaurus.__file__))"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+        found = subprocess.run(where, capture_output=True, text=True, check=True)
     return Path(found.stdout.strip())
 
 

@@ -66,8 +66,6 @@ struct Line {
 /// `predict`: every input gets its output line (or its warning); the command fails at the end
 /// if any input could not be predicted.
 pub fn cmd_predict(args: PredictArgs) -> Result<(), PredictError> {
-    let trained = Trained::load(&args.run, backend(args.decode.device.as_deref())?)?;
-    let options = decoding(&trained, &args.decode)?;
     let format = if args.json { Format::Json } else { args.format };
     if args.scores && format != Format::Lexicon {
         return Err(TrainerError::invalid(
@@ -77,6 +75,8 @@ pub fn cmd_predict(args: PredictArgs) -> Result<(), PredictError> {
         )
         .into());
     }
+    let trained = Trained::load(&args.run, backend(args.decode.device.as_deref())?)?;
+    let options = decoding(&trained, &args.decode)?;
     let printer = Printer {
         format,
         scores: args.scores,
