@@ -7,7 +7,6 @@
 
 use attention_core::{
     Attention, AttentionConfig, AttentionMemory, ScoreKind, context, masked_softmax,
-    tanh_via_sigmoid,
 };
 use burn::prelude::*;
 use burn::tensor::Distribution;
@@ -114,23 +113,4 @@ fn step_with_backward(bencher: divan::Bencher, score: &str) {
                 .expect("the query has a gradient")
                 .into_data()
         });
-}
-
-/// `tanh` over the additive score's per-step tensor, `[batch, src_len, attention]`: Burn's,
-/// and through the sigmoid (what the additive score uses).
-#[divan::bench(args = ["tanh", "tanh_via_sigmoid"])]
-fn tanh(bencher: divan::Bencher, which: &str) {
-    let device = Device::flex();
-    let x = Tensor::<3>::random(
-        [BATCH, SRC_LEN, SIZE],
-        Distribution::Normal(0.0, 2.0),
-        &device,
-    );
-    bencher.bench_local(|| {
-        if which == "tanh" {
-            x.clone().tanh().into_data()
-        } else {
-            tanh_via_sigmoid(x.clone()).into_data()
-        }
-    });
 }

@@ -2,7 +2,10 @@
 
 use burn::prelude::*;
 
-use crate::{AttentionError, AttentionMemory, Score, ScoreKind, context, masked_softmax};
+use fused_ops::{AdditiveKeys, ContextValues};
+
+use crate::context::context_of;
+use crate::{AttentionError, AttentionMemory, Score, ScoreKind, masked_softmax};
 
 /// Configuration of [`Attention`].
 #[derive(Config, Debug)]
@@ -112,17 +115,11 @@ impl Attention {
         );
         let keys = self.score.project_keys(values.clone());
         AttentionMemory {
-            #[cfg(feature = "flex")]
-            sources: crate::memory::MemorySources {
-                keys: crate::flex_additive::KeysAids {
-                    source: match self.score.kind() {
-                        ScoreKind::Additive => crate::StepSource::new(&keys),
-                        _ => None,
-                    },
-                    cache: Default::default(),
-                },
-                values: crate::StepSource::new(&values),
+            additive_keys: match self.score.kind() {
+                ScoreKind::Additive => Some(AdditiveKeys::new(&keys)),
+                _ => None,
             },
+            context_values: ContextValues::new(&values),
             keys,
             values,
             pad_mask: None,
@@ -147,12 +144,9 @@ impl Attention {
             queries.dims(),
             self.query_size
         );
-        let scores = self.score.scores_of(
-            queries,
-            memory.keys.clone(),
-            #[cfg(feature = "flex")]
-            Some(&memory.sources.keys),
-        ); // [batch, tgt_len, src_len]
+        let scores =
+            self.score
+                .scores_of(queries, memory.keys.clone(), memory.additive_keys.as_ref()); // [batch, tgt_len, src_len]
         let pad_mask = memory.pad_mask.clone().map(|mask| {
             mask.unsqueeze_dim::<3>(1).expand([batch, tgt_len, src_len]) // [batch, tgt_len, src_len]
         });
@@ -177,16 +171,7 @@ impl Attention {
     }
 }
 
-/// `c_i = Σ_j α_ij h_j` over the memory's values; under autodiff on flex, by the context kernel
-/// that sums the values' gradient in place.
+/// [`context`](crate::context) over the memory's values, summing their gradient in the memory's aids.
 fn memory_context(weights: Tensor<3>, memory: &AttentionMemory) -> Tensor<3> {
-    #[cfg(feature = "flex")]
-    let weights = match &memory.sources.values {
-        Some(values) => match crate::flex_context::context(weights, values) {
-            Ok(context) => return context,
-            Err(weights) => *weights,
-        },
-        None => weights,
-    };
-    context(weights, memory.values.clone())
+    context_of(weights, memory.values.clone(), &memory.context_values)
 }

@@ -1,6 +1,7 @@
 //! The context vector: the attention-weighted sum of the encoder states (seed §4.3).
 
 use burn::prelude::*;
+use fused_ops::{ContextValues, weighted_sum};
 
 /// The context vectors of a batch of queries.
 ///
@@ -17,6 +18,12 @@ use burn::prelude::*;
 ///
 /// If the batch or source sizes of the two differ.
 pub fn context(weights: Tensor<3>, values: Tensor<3>) -> Tensor<3> {
+    context_of(weights, values, &ContextValues::default())
+}
+
+/// [`context`], by the op that sums the values' gradient in `aids` (made for these `values` by an
+/// attention memory) under autodiff on flex.
+pub(crate) fn context_of(weights: Tensor<3>, values: Tensor<3>, aids: &ContextValues) -> Tensor<3> {
     let [batch, _, src_len] = weights.dims();
     let [v_batch, v_src_len, _] = values.dims();
     assert!(
@@ -25,5 +32,5 @@ pub fn context(weights: Tensor<3>, values: Tensor<3>) -> Tensor<3> {
         weights.dims(),
         values.dims()
     );
-    weights.matmul(values) // [batch, tgt_len, enc_hidden]
+    weighted_sum(weights, values, aids) // [batch, tgt_len, enc_hidden]
 }

@@ -16,9 +16,12 @@
 //!
 //! Padding follows Burn's convention: **`true` = padded**; see [`pad_mask_from_lengths`].
 //!
-//! This crate sits at the bottom of the workspace (`attention-core` ← `encoder`/`decoder` ←
-//! `trainer` ← `xtask`). It knows nothing of recurrent cells, vocabularies or files, and no
-//! backend: the caller's [`Device`](burn::prelude::Device) decides where tensors live.
+//! This crate sits at the bottom of the model (`fused-ops` ← `attention-core` ←
+//! `encoder`/`decoder` ← `trainer` ← `xtask`). It knows nothing of recurrent cells,
+//! vocabularies or files, and no backend: the caller's [`Device`](burn::prelude::Device) decides
+//! where tensors live. Its `flex` feature only turns on the SIMD kernels of `fused-ops` (the
+//! affine layer, the additive energy, the context of a memory read step by step); the API is the
+//! same with or without it.
 //!
 //! # Example
 //!
@@ -39,38 +42,18 @@
 //! ```
 #![warn(missing_docs)]
 
-mod activation;
 mod attention;
 mod context;
 mod error;
-#[cfg(feature = "flex")]
-mod flex_additive;
-#[cfg(feature = "flex")]
-mod flex_context;
-#[cfg(feature = "flex")]
-pub mod flex_kernel;
-#[cfg(feature = "flex")]
-mod flex_linear;
-#[cfg(feature = "flex")]
-mod flex_logistic;
-#[cfg(feature = "flex")]
-mod flex_step_source;
-mod linear;
 mod mask;
 mod memory;
 mod score;
 mod softmax;
-mod steps;
 
-pub use activation::{sigmoid, tanh_via_sigmoid};
 pub use attention::{Attention, AttentionConfig, AttentionOutput};
 pub use context::context;
 pub use error::AttentionError;
-#[cfg(feature = "flex")]
-pub use flex_step_source::StepSource;
-pub use linear::linear;
 pub use mask::pad_mask_from_lengths;
 pub use memory::AttentionMemory;
 pub use score::{AdditiveScore, DotScore, GeneralScore, Score, ScoreKind};
 pub use softmax::masked_softmax;
-pub use steps::SequenceSteps;

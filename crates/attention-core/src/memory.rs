@@ -3,6 +3,8 @@
 use burn::prelude::*;
 use burn::tensor::{Bool, Int};
 
+use fused_ops::{AdditiveKeys, ContextValues};
+
 use crate::{AttentionError, pad_mask_from_lengths};
 
 /// The encoder states of a batch, with the per-source work of the score already done.
@@ -19,22 +21,12 @@ pub struct AttentionMemory {
     pub(crate) keys: Tensor<3>,
     /// `src_pad_mask`: `[batch, src_len]`, `true` = padded. `None`: no padding.
     pub(crate) pad_mask: Option<Tensor<2, Bool>>,
-    /// Under autodiff on flex: the keys (additive score only) and the values as step sources,
-    /// so that each decoder step's kernels add their gradients into one sum instead of giving a
-    /// full-size gradient each ([`StepSource`](crate::StepSource)).
-    #[cfg(feature = "flex")]
-    pub(crate) sources: MemorySources,
-}
-
-/// [`AttentionMemory::sources`].
-#[cfg(feature = "flex")]
-#[derive(Debug, Clone, Default)]
-pub(crate) struct MemorySources {
-    /// For [`AttentionMemory::keys`]: a step source (under autodiff, additive score) and the
-    /// energy kernel's cache.
-    pub(crate) keys: crate::flex_additive::KeysAids,
-    /// Over [`AttentionMemory::values`].
-    pub(crate) values: Option<crate::StepSource>,
+    /// What the fused additive energy keeps of the keys for every step (additive score only):
+    /// the kernel's form of the keys and, under autodiff, one sum of their gradient.
+    pub(crate) additive_keys: Option<AdditiveKeys>,
+    /// What the context op keeps of the values for every step: under autodiff, one sum of their
+    /// gradient instead of a full-size gradient per step.
+    pub(crate) context_values: ContextValues,
 }
 
 impl AttentionMemory {
@@ -86,9 +78,9 @@ impl AttentionMemory {
             values: self.values.clone().select(0, indices.clone()),
             keys: self.keys.clone().select(0, indices.clone()),
             pad_mask: self.pad_mask.clone().map(|m| m.select(0, indices)),
-            // Sources of the whole batch do not describe the selected rows.
-            #[cfg(feature = "flex")]
-            sources: Default::default(),
+            // Aids of the whole batch do not describe the selected rows.
+            additive_keys: self.additive_keys.as_ref().map(|_| AdditiveKeys::default()),
+            context_values: ContextValues::default(),
         }
     }
 

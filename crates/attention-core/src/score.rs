@@ -8,10 +8,9 @@ use core::str::FromStr;
 
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
+use fused_ops::{AdditiveKeys, additive_energy, linear};
 
 use crate::AttentionError;
-use crate::activation::sigmoid_of_double;
-use crate::linear::linear;
 
 /// Which score function compares a query `s` with each key `h_j` (seed §4.1 and its note).
 #[derive(Config, Debug, Copy, PartialEq, Eq)]
@@ -168,22 +167,17 @@ impl Score {
     ///
     /// Returns `[batch, tgt_len, src_len]`.
     pub fn scores(&self, queries: Tensor<3>, keys: Tensor<3>) -> Tensor<3> {
-        self.scores_of(
-            queries,
-            keys,
-            #[cfg(feature = "flex")]
-            None,
-        )
+        self.scores_of(queries, keys, None)
     }
 
-    /// [`Score::scores`]; on flex, `keys_aids` (an attention memory's, for these `keys`) keep
-    /// the additive kernel's form of the keys for later steps and, under autodiff, sum their
+    /// [`Score::scores`]; `keys_aids` (an attention memory's, for these `keys`) let the fused
+    /// additive energy keep its form of the keys for later steps and, under autodiff, sum their
     /// gradient in place.
     pub(crate) fn scores_of(
         &self,
         queries: Tensor<3>,
         keys: Tensor<3>,
-        #[cfg(feature = "flex")] keys_aids: Option<&crate::flex_additive::KeysAids>,
+        keys_aids: Option<&AdditiveKeys>,
     ) -> Tensor<3> {
         match self {
             // s_i · k_j for all i, j at once; for general, k_j = W h_j makes this s_iᵀ W h_j.
@@ -192,40 +186,8 @@ impl Score {
             }
             Score::Additive(additive) => {
                 let query = linear(&additive.query_proj, queries); // [batch, tgt_len, attn]
-                additive_energy(
-                    query,
-                    keys,
-                    additive.energy.weight.val(),
-                    #[cfg(feature = "flex")]
-                    keys_aids,
-                )
+                additive_energy(query, keys, additive.energy.weight.val(), keys_aids)
             }
         }
     }
-}
-
-/// `e_bts = vᵀ tanh(q_bt + k_bs)` for `queries` `[batch, tgt_len, attn]`, `keys`
-/// `[batch, src_len, attn]` and `v` `[attn, 1]`: `[batch, tgt_len, src_len]`. With the `flex`
-/// feature, flex tensors take one fused kernel (`flex_additive`); otherwise tensor ops compute it.
-fn additive_energy(
-    queries: Tensor<3>,
-    keys: Tensor<3>,
-    v: Tensor<2>,
-    #[cfg(feature = "flex")] keys_aids: Option<&crate::flex_additive::KeysAids>,
-) -> Tensor<3> {
-    let [attn, _] = v.dims();
-    #[cfg(feature = "flex")]
-    let (queries, keys, v) =
-        match crate::flex_additive::energy(queries, keys, v.reshape([attn]), keys_aids) {
-            Ok(energy) => return energy,
-            Err(inputs) => *inputs,
-        };
-    #[cfg(not(feature = "flex"))]
-    let v = v.reshape([attn]);
-    let hidden = queries.unsqueeze_dim::<4>(2) + keys.unsqueeze_dim::<4>(1); // [batch, tgt_len, src_len, attn]
-    // vᵀ tanh(x) = vᵀ (2σ(2x) − 1) = 2 vᵀσ(2x) − Σv: the `tanh` through a sigmoid (see
-    // `tanh_via_sigmoid`), with its affine part moved onto the small scores.
-    let gate = sigmoid_of_double(hidden);
-    let v_sum = v.clone().sum().reshape([1, 1, 1]);
-    gate.matmul(v.reshape([1, 1, attn, 1])).squeeze_dim::<3>(3) * 2.0 - v_sum
 }

@@ -12,8 +12,15 @@ pub enum Combine {
 }
 
 impl Combine {
+    /// Every way, in the order of [`Combine::NAMES`].
+    pub const ALL: [Combine; 2] = [Combine::Concat, Combine::Add];
     /// The names accepted on command lines: `concat`, `add`.
     pub const NAMES: [&'static str; 2] = ["concat", "add"];
+
+    /// The way's short name.
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
 
     /// Size of the joined vector.
     pub fn output_size(self, hidden_size: usize, encoder_size: usize) -> usize {

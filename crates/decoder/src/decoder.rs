@@ -1,11 +1,10 @@
 //! The attention decoder (seed §5–6), its no-attention baseline, and one decoding step.
 
-use attention_core::{
-    Attention, AttentionConfig, AttentionMemory, ScoreKind, SequenceSteps, linear,
-};
+use attention_core::{Attention, AttentionConfig, AttentionMemory, ScoreKind};
 use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig};
 use burn::prelude::*;
 use encoder::{CellKind, CellState, EncoderOutput, RecurrentCell, RecurrentCellConfig, run_cell};
+use fused_ops::{SequenceSteps, linear};
 
 use crate::{Combine, DecoderError};
 
@@ -20,6 +19,8 @@ pub enum QueryOrdering {
 }
 
 impl QueryOrdering {
+    /// Every ordering, in the order of [`QueryOrdering::NAMES`].
+    pub const ALL: [QueryOrdering; 2] = [QueryOrdering::Bahdanau, QueryOrdering::Luong];
     /// The names accepted on command lines: `bahdanau`, `luong`.
     pub const NAMES: [&'static str; 2] = ["bahdanau", "luong"];
 
@@ -39,6 +40,22 @@ pub enum InitialState {
     EncoderFinal,
     /// `s_0 = tanh(W_b h_final + b_b)`, a learned bridge (memory cell, if any, starts at 0).
     Bridge,
+}
+
+impl InitialState {
+    /// Every way, in the order of [`InitialState::NAMES`].
+    pub const ALL: [InitialState; 3] = [
+        InitialState::Zero,
+        InitialState::EncoderFinal,
+        InitialState::Bridge,
+    ];
+    /// The names accepted on command lines: `zero`, `encoder-final`, `bridge`.
+    pub const NAMES: [&'static str; 3] = ["zero", "encoder-final", "bridge"];
+
+    /// The way's short name.
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
 }
 
 /// Configuration of a [`Decoder`].

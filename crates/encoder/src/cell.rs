@@ -2,18 +2,17 @@
 //! each covering every gate at once.
 //!
 //! Burn's own `Gru`/`Lstm` keep one pair of `Linear`s per gate (six or eight small matrix
-//! products a step). Fusing them measured no faster on `flex` at the benchmark's shape (batch
-//! 64, 128 → 256, 12 steps: ~42 ms per forward + backward either way; the step's element-wise
-//! gate arithmetic dominates), and projecting all time steps' inputs in one product before the
-//! loop measured ~15% *slower* under autodiff, because each step's slice of the big product
-//! costs a full-size gradient in the backward pass. We own the cell for what Burn's lacks: a
+//! products a step). Fusing them measured no faster on `flex` at the benchmark's shape (the
+//! step's element-wise gate arithmetic dominates), and projecting all time steps' inputs in one
+//! product before the loop measured *slower* under autodiff, because each step's slice of the
+//! big product costs a full-size gradient in the backward pass (both measured in
+//! `docs/performance.md`, "Measured and not kept"). We own the cell for what Burn's lacks: a
 //! state that padded steps leave untouched ([`CellState::keep_where`]), and one place to
 //! optimise the step.
 
-use attention_core::tanh_via_sigmoid;
-use attention_core::{linear, sigmoid};
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
+use fused_ops::{gru_update, linear, sigmoid, tanh_via_sigmoid};
 
 /// Which recurrent cell: GRU (Cho et al. 2014) or LSTM (Hochreiter & Schmidhuber 1997).
 #[derive(Config, Debug, Copy, PartialEq, Eq)]
@@ -25,6 +24,8 @@ pub enum CellKind {
 }
 
 impl CellKind {
+    /// Every cell, in the order of [`CellKind::NAMES`].
+    pub const ALL: [CellKind; 2] = [CellKind::Gru, CellKind::Lstm];
     /// The names accepted on command lines: `gru`, `lstm`.
     pub const NAMES: [&'static str; 2] = ["gru", "lstm"];
 
@@ -172,12 +173,8 @@ impl RecurrentCell {
 
     /// One step from an input already projected by [`RecurrentCell::project_inputs`].
     ///
-    /// GRU (gates `[r, z, n]`, `x̂ = W_x x + b_x`, `ĥ = W_h h + b_h`):
-    ///
-    /// ```text
-    /// r = σ(x̂_r + ĥ_r)    z = σ(x̂_z + ĥ_z)    n = tanh(x̂_n + r ⊙ ĥ_n)
-    /// h' = (1 − z) ⊙ n + z ⊙ h
-    /// ```
+    /// GRU (gates `[r, z, n]`, `x̂ = W_x x + b_x`, `ĥ = W_h h + b_h`): `h' = (1 − z) ⊙ n + z ⊙ h`,
+    /// by [`fused_ops::gru_update`] (its documentation has the gates' equations).
     ///
     /// LSTM (gates `[i, f, g, o]`): `c' = σ(f) ⊙ c + σ(i) ⊙ tanh(g)`, `h' = σ(o) ⊙ tanh(c')`.
     ///
@@ -187,27 +184,10 @@ impl RecurrentCell {
         let from_state = linear(&self.gates().hidden, state.hidden.clone()); // [batch, gates · hidden]
         let block = |t: &Tensor<2>, i: usize| t.clone().narrow(1, i * hidden_size, hidden_size);
         match self {
-            RecurrentCell::Gru(_) => {
-                // With the `flex` feature, one fused kernel on flex tensors (`flex_gru`).
-                #[cfg(feature = "flex")]
-                let (projected, from_state, hidden) =
-                    match crate::flex_gru::update(projected, from_state, state.hidden) {
-                        Ok(hidden) => return CellState { hidden, cell: None },
-                        Err(inputs) => *inputs,
-                    };
-                #[cfg(not(feature = "flex"))]
-                let hidden = state.hidden;
-                let two = 2 * hidden_size;
-                let rz = sigmoid(
-                    projected.clone().narrow(1, 0, two) + from_state.clone().narrow(1, 0, two),
-                ); // [batch, 2 · hidden]
-                let r = rz.clone().narrow(1, 0, hidden_size);
-                let z = rz.narrow(1, hidden_size, hidden_size);
-                let n = tanh_via_sigmoid(block(&projected, 2) + r * block(&from_state, 2));
-                // (1 − z) ⊙ n + z ⊙ h = n + z ⊙ (h − n)
-                let hidden = n.clone() + z * (hidden - n); // [batch, hidden]
-                CellState { hidden, cell: None }
-            }
+            RecurrentCell::Gru(_) => CellState {
+                hidden: gru_update(projected, from_state, state.hidden),
+                cell: None,
+            },
             RecurrentCell::Lstm(_) => {
                 let gates = projected + from_state; // [batch, 4 · hidden]
                 let i = sigmoid(block(&gates, 0));

@@ -35,8 +35,6 @@ mod cell;
 #[allow(clippy::module_inception)]
 mod encoder;
 mod error;
-#[cfg(feature = "flex")]
-mod flex_gru;
 mod rnn;
 
 pub use cell::{CellKind, CellState, FusedGates, RecurrentCell, RecurrentCellConfig};

@@ -1,7 +1,7 @@
 //! Running a cell over a padded batch of sequences, in either direction.
 
-use attention_core::SequenceSteps;
 use burn::prelude::*;
+use fused_ops::SequenceSteps;
 
 use crate::{CellState, RecurrentCell};
 

@@ -12,5 +12,3 @@ mod gradients;
 mod backends;
 // Step sources (sequence steps and the memory read step by step) against composed ops.
 mod step_sources;
-// `tanh` computed through the sigmoid: values and gradients.
-mod activation;

@@ -2,10 +2,11 @@
 //! (on flex under autodiff: step sources whose readers sum the gradient in one buffer) gives
 //! the gradients of Burn's composed ops (ndarray: slices and matrix products).
 
-use attention_core::{Attention, AttentionConfig, ScoreKind, SequenceSteps};
+use attention_core::{Attention, AttentionConfig, ScoreKind};
 use burn::module::{ModuleVisitor, Param};
 use burn::prelude::*;
 use burn::tensor::Gradients;
+use fused_ops::SequenceSteps;
 
 use crate::reference::{assert_close, tensor2, tensor3, values};
 

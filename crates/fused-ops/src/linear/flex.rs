@@ -3,8 +3,9 @@
 //!
 //! Why: burn-flex creates each matrix product's output as zeroed bytes that it then copies into
 //! an aligned buffer (`FlexTensor::empty` → `Bytes::from_bytes_vec`), adds the bias in a second
-//! pass, and its backward pass materialises transposed operands. A perf call graph of a
-//! training step put the products at 71 % of the time and those copies and fills at 13 %. Here
+//! pass, and its backward pass materialises transposed operands; in a perf call graph of a
+//! training step those copies and fills came second only to the products themselves
+//! (`docs/performance.md#what-was-tried-and-what-it-gave`). Here
 //! the output starts as the broadcast bias and one GEMM accumulates `x W` onto it; the backward
 //! pass reads the transposes through strides (`∂x = g Wᵀ`, `∂W = xᵀ g`, `∂b = Σ_rows g`).
 //!
@@ -18,7 +19,7 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
 use burn::prelude::*;
 
-use crate::flex_kernel::{Checkpointing, TrackedTensor, f32_tensor, run};
+use crate::flex::{Checkpointing, TrackedTensor, f32_tensor, run};
 
 /// The inputs of [`affine`], given back when the kernel does not take them.
 pub(crate) type Inputs = Box<(Tensor<2>, Tensor<2>, Option<Tensor<1>>)>;
@@ -213,8 +214,8 @@ fn product(
         bias.map_or(0, <[f32]>::len)
     );
     // The bias on every row, or zeros. Zeroed without a bias although GEMM could overwrite it:
-    // leaving it uninitialised measured no faster (train_step 38.9 / 39.1 against
-    // 37.7 / 39.6 ms) and needed more unsafe code.
+    // leaving it uninitialised measured no faster (docs/performance.md, "Measured and not
+    // kept") and needed more unsafe code.
     let mut out = match bias {
         Some(bias) => bias.repeat(m),
         None => vec![0.0f32; m * n],
@@ -292,7 +293,7 @@ pub(crate) fn gemm_into(
 }
 
 mod simd {
-    use crate::simd_dispatched;
+    use crate::flex::simd_dispatched;
 
     simd_dispatched! {
         /// `out[j] = Σ_i g[i, j]` for `g` `[rows, out.len()]`.

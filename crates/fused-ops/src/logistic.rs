@@ -1,9 +1,12 @@
-//! The logistic sigmoid and `tanh`, with SIMD kernels on Burn's flex backend.
+//! The logistic sigmoid and `tanh`: a SIMD kernel on Burn's flex backend (`flex`), Burn's own
+//! ops everywhere else.
 
 use burn::prelude::*;
 
 #[cfg(feature = "flex")]
-use crate::flex_logistic::apply;
+mod flex;
+#[cfg(feature = "flex")]
+use flex::apply;
 
 /// Which member of the logistic family.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -51,10 +54,10 @@ pub(crate) fn sigmoid_of_double<const D: usize>(x: Tensor<D>) -> Tensor<D> {
 /// gradient `1 − tanh²(x)`.
 ///
 /// Why not [`Tensor::tanh`]: on burn-flex, Burn's fastest CPU backend, `tanh` is a scalar libm
-/// `tanhf` per element while `sigmoid` is a cheaper `expf`; the additive score's `tanh` over
-/// `[batch, src_len, attention]` at every decoder step made `tanhf` ~40% of a training step
-/// (`docs/performance.md`). With the `flex` feature, flex tensors take one SIMD pass instead
-/// (see [`sigmoid`]).
+/// `tanhf` per element while `sigmoid` is a cheaper `expf`, and the additive score's `tanh` over
+/// `[batch, src_len, attention]` at every decoder step made `tanhf` a large share of a training
+/// step (`docs/performance.md#what-was-tried-and-what-it-gave`).
+/// With the `flex` feature, flex tensors take one SIMD pass instead (see [`sigmoid`]).
 pub fn tanh_via_sigmoid<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     apply(x, Logistic::Tanh, |x| sigmoid_of_double(x) * 2.0 - 1.0)
 }

@@ -5,7 +5,7 @@
 //! [`route`] gives their flex primitives when every one is an f32 flex tensor with the same
 //! autodiff setting, and gives them back otherwise, for the caller's composed Burn ops (any
 //! backend, any dtype, and autodiff with gradient checkpointing, which these kernels do not
-//! implement). The kernels here and in the `encoder` crate's GRU cell are built on it.
+//! implement). Every kernel of this crate is built on it.
 
 use burn::backend::TensorMetadata;
 use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
@@ -19,13 +19,13 @@ use burn::tensor::{Bytes, DType};
 
 /// The checkpointing strategy of the autodiff tensors [`route`] accepts, for
 /// `Backward::prepare::<Checkpointing>`.
-pub type Checkpointing = NoCheckpointing;
+pub(crate) type Checkpointing = NoCheckpointing;
 
 /// An autodiff tensor on flex.
-pub type TrackedTensor = FloatTensor<Autodiff<Flex>>;
+pub(crate) type TrackedTensor = FloatTensor<Autodiff<Flex>>;
 
 /// Inputs routed to a flex kernel.
-pub enum Routed<const N: usize> {
+pub(crate) enum Routed<const N: usize> {
     /// f32 flex tensors without autodiff.
     Plain([FlexTensor; N]),
     /// f32 flex tensors under autodiff (no gradient checkpointing).
@@ -72,7 +72,7 @@ fn back(one: One) -> DispatchTensor {
 
 /// `tensors`' flex primitives when all are f32 flex tensors, all without autodiff or all with
 /// it (and no gradient checkpointing); otherwise `tensors`, unchanged.
-pub fn route<const N: usize>(
+pub(crate) fn route<const N: usize>(
     tensors: [DispatchTensor; N],
 ) -> Result<Routed<N>, Box<[DispatchTensor; N]>> {
     let ones = tensors.map(one);
@@ -94,7 +94,7 @@ pub fn route<const N: usize>(
 /// `plain_op` of `inputs`' flex primitives (no autodiff) or `tracked_op` of them (autodiff),
 /// as a dispatch tensor for `Tensor::from_dispatch`, when [`route`] takes the inputs; otherwise
 /// the inputs, unchanged, for the caller's composed ops.
-pub fn run<const N: usize>(
+pub(crate) fn run<const N: usize>(
     inputs: [DispatchTensor; N],
     plain_op: impl FnOnce([FlexTensor; N]) -> FlexTensor,
     tracked_op: impl FnOnce([TrackedTensor; N]) -> TrackedTensor,
@@ -106,7 +106,7 @@ pub fn run<const N: usize>(
 }
 
 /// A flex tensor as a dispatch tensor (`Tensor::from_dispatch`).
-pub fn plain(x: FlexTensor) -> DispatchTensor {
+pub(crate) fn plain(x: FlexTensor) -> DispatchTensor {
     DispatchTensor {
         kind: DispatchTensorKind::Flex(BackendTensor::Float(x)),
         autodiff: DispatchAutodiffContext::Disabled,
@@ -114,7 +114,7 @@ pub fn plain(x: FlexTensor) -> DispatchTensor {
 }
 
 /// An autodiff flex tensor as a dispatch tensor (`Tensor::from_dispatch`).
-pub fn tracked(x: TrackedTensor) -> DispatchTensor {
+pub(crate) fn tracked(x: TrackedTensor) -> DispatchTensor {
     DispatchTensor {
         kind: DispatchTensorKind::Autodiff(Box::new(DispatchTensorKind::Flex(
             BackendTensor::Autodiff(x),
@@ -124,7 +124,7 @@ pub fn tracked(x: TrackedTensor) -> DispatchTensor {
 }
 
 /// A contiguous f32 flex tensor of `shape` holding `values`.
-pub fn f32_tensor(values: Vec<f32>, shape: &[usize]) -> FlexTensor {
+pub(crate) fn f32_tensor(values: Vec<f32>, shape: &[usize]) -> FlexTensor {
     FlexTensor::new(
         Bytes::from_elems(values),
         Layout::contiguous(shape.to_vec().into()),
@@ -134,7 +134,7 @@ pub fn f32_tensor(values: Vec<f32>, shape: &[usize]) -> FlexTensor {
 
 /// `x`'s values, contiguous, in a buffer only `x` holds (copied when shared or strided), so a
 /// kernel may write its output over them.
-pub fn owned(x: FlexTensor) -> FlexTensor {
+pub(crate) fn owned(x: FlexTensor) -> FlexTensor {
     let mut y = x.to_contiguous();
     drop(x);
     // Copies on write when the buffer is shared.
@@ -144,7 +144,6 @@ pub fn owned(x: FlexTensor) -> FlexTensor {
 
 /// Defines `pub fn $name` from a loop body, compiled three times (AVX-512, AVX2 + FMA, and the
 /// baseline) and run with the widest SIMD the CPU has, detected at run time.
-#[macro_export]
 macro_rules! simd_dispatched {
     ($(#[$doc:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
         $(#[$doc])*
@@ -173,12 +172,14 @@ macro_rules! simd_dispatched {
     };
 }
 
+pub(crate) use simd_dispatched;
+
 /// Branch-free one-lane math that the compiler vectorises inside [`simd_dispatched!`] loops.
-pub mod lanes {
+pub(crate) mod lanes {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     /// `2^r` for `r ∈ [−½, ½]`: `Σ (ln 2)^k / k!`, k ≤ 6 (relative error < 2e-7): the
     /// coefficients, lowest power first.
-    pub const EXP2_COEFFICIENTS: [f32; 7] = [
+    pub(crate) const EXP2_COEFFICIENTS: [f32; 7] = [
         1.0,
         std::f32::consts::LN_2,
         0.240_226_5,
@@ -192,7 +193,7 @@ pub mod lanes {
     /// (exponent bits) and `r ∈ [−½, ½]` (polynomial). Within 2e-7 of the exact value; NaN stays
     /// NaN; `±∞` give exactly 1 and 0.
     #[inline(always)]
-    pub fn sigmoid(z: f32) -> f32 {
+    pub(crate) fn sigmoid(z: f32) -> f32 {
         // The clamp keeps 2^n a normal float or, at n = 128, +∞ (so σ(−∞) = 0 exactly); beyond
         // it σ is 0 or 1 in f32 anyway.
         let t = (-z * LOG2E).clamp(-126.0, 128.0);
@@ -215,7 +216,7 @@ pub mod lanes {
 
     /// `tanh x = 2σ(2x) − 1`.
     #[inline(always)]
-    pub fn tanh(x: f32) -> f32 {
+    pub(crate) fn tanh(x: f32) -> f32 {
         2.0 * sigmoid(2.0 * x) - 1.0
     }
 
@@ -227,7 +228,7 @@ pub mod lanes {
 
     /// `Σ x_i y_i`, summed in 64 lanes (four AVX-512 registers) and then halved in a tree.
     #[inline(always)]
-    pub fn dot(x: &[f32], y: &[f32]) -> f32 {
+    pub(crate) fn dot(x: &[f32], y: &[f32]) -> f32 {
         let mut acc = [0.0f32; LANES];
         let (xc, yc) = (x.chunks_exact(LANES), y.chunks_exact(LANES));
         let (xr, yr) = (xc.remainder(), yc.remainder());

@@ -17,8 +17,8 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
 use burn::prelude::*;
 
-use crate::flex_kernel::{Checkpointing, Routed, TrackedTensor, f32_tensor, route, tracked};
-use crate::flex_step_source::{GradSum, StepSource};
+use crate::flex::{Checkpointing, Routed, TrackedTensor, f32_tensor, route, tracked};
+use crate::steps::flex::{GradSum, StepSource};
 
 /// `[batch, tgt, key_size]` contexts of `weights` `[batch, tgt, src]` over the values of
 /// `values`, or `weights` back when they are not an f32 flex tensor under autodiff or their
@@ -38,9 +38,7 @@ pub(crate) fn context(
             values.relay(),
             values.sum().clone(),
         )))),
-        Ok(Routed::Plain([w])) => Err(Box::new(Tensor::from_dispatch(crate::flex_kernel::plain(
-            w,
-        )))),
+        Ok(Routed::Plain([w])) => Err(Box::new(Tensor::from_dispatch(crate::flex::plain(w)))),
         Err(inputs) => {
             let [w] = *inputs;
             Err(Box::new(Tensor::from_dispatch(w)))
@@ -115,8 +113,8 @@ fn forward_tracked(w: TrackedTensor, values: TrackedTensor, sum: Arc<GradSum>) -
 
 /// The loops, compiled for the widest SIMD the CPU has.
 mod simd {
-    use crate::flex_kernel::lanes;
-    use crate::simd_dispatched;
+    use crate::flex::lanes;
+    use crate::flex::simd_dispatched;
 
     /// Output values summed in registers at once by [`forward`]: four AVX-512 registers.
     const BLOCK: usize = 64;

@@ -9,10 +9,10 @@
 //! `n` and `ĥ_n`, and the backward pass is one pass giving the gradients of both projections and
 //! of the previous state.
 //!
-//! [`update`] takes what [`attention_core::flex_kernel::route`] takes and gives everything else
+//! [`update`] takes what `route` (`flex.rs`) takes and gives everything else
 //! back to the caller's composed ops, which compute the same function.
 
-use attention_core::flex_kernel::{Checkpointing, TrackedTensor, f32_tensor, run};
+use crate::flex::{Checkpointing, TrackedTensor, f32_tensor, run};
 use burn::backend::Flex;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::grads::Gradients;
@@ -25,7 +25,7 @@ pub(crate) type Inputs = Box<(Tensor<2>, Tensor<2>, Tensor<2>)>;
 
 /// `h' = (1 − z) ⊙ n + z ⊙ h` from `projected` (`x̂`, `[batch, 3 · hidden]`), `from_state`
 /// (`ĥ`, the same) and `hidden` (`h`, `[batch, hidden]`), gates `[r, z, n]` as in
-/// [`RecurrentCell::step`](crate::RecurrentCell::step); or the inputs back.
+/// [`gru_update`](crate::gru_update); or the inputs back.
 pub(crate) fn update(
     projected: Tensor<2>,
     from_state: Tensor<2>,
@@ -159,8 +159,8 @@ fn forward(x: FlexTensor, hh: FlexTensor, h: FlexTensor, keep: bool) -> (FlexTen
 
 /// The loops, compiled for the widest SIMD the CPU has.
 mod simd {
-    use attention_core::flex_kernel::lanes;
-    use attention_core::simd_dispatched;
+    use crate::flex::lanes;
+    use crate::flex::simd_dispatched;
 
     simd_dispatched! {
         /// Row by row: `r = σ(x̂_r + ĥ_r)`, `z = σ(x̂_z + ĥ_z)`, `n = tanh(x̂_n + r ⊙ ĥ_n)`,

@@ -20,11 +20,11 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind, unary};
 use burn::backend::flex::FlexTensor;
 use burn::prelude::*;
 
-use crate::activation::Logistic;
-use crate::flex_kernel::{Checkpointing, TrackedTensor, owned, run};
+use crate::flex::{Checkpointing, TrackedTensor, owned, run};
+use crate::logistic::Logistic;
 
 /// `kind` of `x` by the SIMD kernel when `x` is an f32 flex tensor (see
-/// [`route`](crate::flex_kernel::route)), else `otherwise(x)` (Burn's ops).
+/// [`route`](crate::flex::route)), else `otherwise(x)` (Burn's ops).
 pub(crate) fn apply<const D: usize>(
     x: Tensor<D>,
     kind: Logistic,
@@ -100,8 +100,8 @@ fn derivative(grad: FlexTensor, output: &FlexTensor, kind: Logistic) -> FlexTens
 
 /// The element loops.
 mod simd {
-    use crate::flex_kernel::lanes;
-    use crate::simd_dispatched;
+    use crate::flex::lanes;
+    use crate::flex::simd_dispatched;
 
     simd_dispatched! {
         /// `x ← σ(scale·x)`.

@@ -2,9 +2,9 @@
 //! range, on flex (this crate's SIMD kernels, with `flex` on as in these tests) and on ndarray
 //! (Burn's own ops), for contiguous, shared and strided inputs.
 
-use attention_core::{sigmoid, tanh_via_sigmoid};
 use burn::prelude::*;
 use burn::tensor::TensorData;
+use fused_ops::{sigmoid, tanh_via_sigmoid};
 
 #[allow(deprecated)] // burn-ndarray is deprecated upstream; kept as the reference backend.
 fn devices() -> [Device; 2] {

@@ -24,8 +24,8 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
 use burn::prelude::*;
 
-use crate::flex_kernel::{Checkpointing, Routed, TrackedTensor, f32_tensor, route, tracked};
-use crate::flex_linear::gemm_into;
+use crate::flex::{Checkpointing, Routed, TrackedTensor, f32_tensor, route, tracked};
+use crate::linear::flex::gemm_into;
 
 /// The gradient of a [`StepSource`]'s sequence, summed by its readers.
 #[derive(Debug)]

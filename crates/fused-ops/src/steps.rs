@@ -2,11 +2,14 @@
 
 use burn::prelude::*;
 
+#[cfg(feature = "flex")]
+pub(crate) mod flex;
+
 /// The steps of `x: [batch, len, features]`, for a loop that reads step `t` as
 /// `[batch, features]`.
 ///
-/// With the `flex` feature, under autodiff on flex, the steps come from a `StepSource` (a type of
-/// that feature), whose backward pass sums the steps' gradients in one buffer; otherwise they
+/// With the `flex` feature, under autodiff on flex, the steps come from a step source
+/// (`steps/flex.rs`) whose backward pass sums the steps' gradients in one buffer; otherwise they
 /// are `x`'s slices, each of whose backward passes gives a gradient of `x`'s full size.
 #[derive(Debug, Clone)]
 pub struct SequenceSteps(Inner);
@@ -14,7 +17,7 @@ pub struct SequenceSteps(Inner);
 #[derive(Debug, Clone)]
 enum Inner {
     #[cfg(feature = "flex")]
-    Source(crate::StepSource),
+    Source(flex::StepSource),
     Slices(Vec<Tensor<2>>),
 }
 
@@ -22,7 +25,7 @@ impl SequenceSteps {
     /// The steps of `x: [batch, len, features]`.
     pub fn new(x: Tensor<3>) -> Self {
         #[cfg(feature = "flex")]
-        if let Some(source) = crate::StepSource::new(&x) {
+        if let Some(source) = flex::StepSource::new(&x) {
             return Self(Inner::Source(source));
         }
         let [_, len, _] = x.dims();
