@@ -7,7 +7,7 @@ use std::path::Path;
 use libfuzzer_sys::fuzz_target;
 use trainer::Tokenizer;
 use trainer::tasks::parallel::Parallel;
-use trainer::text_file::parse_text;
+use trainer::parse_text;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&split, rest)) = data.split_first() else { return };

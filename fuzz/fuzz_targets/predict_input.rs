@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use burn::prelude::*;
 use decoder::{MaxLength, SearchOptions, Seq2Seq};
 use libfuzzer_sys::fuzz_target;
-use trainer::batch::padded;
+use trainer::padded;
 use trainer::{ModelOptions, Tokenizer, Vocab};
 
 fn model() -> &'static (Seq2Seq, Vocab, Device) {

@@ -8,7 +8,6 @@ use std::process::Command;
 use std::time::Instant;
 
 use attention_core::ScoreKind;
-use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::AdamConfig;
 use burn::prelude::*;
 use burn::tensor::TensorData;
@@ -17,7 +16,7 @@ use decoder::{
 };
 use encoder::{CellKind, EncoderConfig};
 use trainer::data_parallel::{map_shards, sharded_gradients, split};
-use trainer::{Backend, TrainerError};
+use trainer::{Backend, TrainerError, token_cross_entropy};
 
 /// Vocabulary, embedding, hidden and attention sizes of the spec's model.
 const V: usize = 64;
@@ -84,7 +83,6 @@ pub fn run(
     train_device.seed(0);
     let mut model = spec_model(&train_device)?;
     let mut optim = AdamConfig::new().init();
-    let loss_fn = CrossEntropyLossConfig::new().init(&train_device);
     let line = |bench: &str, batch: usize, len: usize, ms: f64| {
         emit(&serde_json::json!({
             "impl": "ours", "backend": backend.name(), "threads": threads, "bench": bench,
@@ -107,10 +105,8 @@ pub fn run(
                 let range = shard[0]..shard[0] + shard.len();
                 let (src, tgt) = (src.clone().slice(range.clone()), tgt.clone().slice(range));
                 let out = model.forward(src, &vec![len; shard.len()], tgt.clone())?;
-                let loss = loss_fn.forward(
-                    out.logits.reshape([shard.len() * len, V]),
-                    tgt.reshape([shard.len() * len]),
-                );
+                // The spec's loss: every token counts (its ids include 0, our `<pad>`).
+                let loss = token_cross_entropy(out.logits, tgt, None);
                 Ok(loss * ((shard.len() * len) as f32 / tokens))
             })
             .expect("lengths fit");
@@ -160,7 +156,7 @@ pub(crate) fn emit(value: &serde_json::Value) -> Result<(), TrainerError> {
 /// What [`side_by_side`] runs.
 pub struct SideBySide {
     /// Our backend.
-    pub device: String,
+    pub device: Backend,
     /// Timed iterations per workload, for both.
     pub steps: usize,
     /// Time train_step at lengths 24 and 48 too.
@@ -250,7 +246,7 @@ pub fn side_by_side(plan: &SideBySide) -> Result<(), TrainerError> {
     let mut theirs: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for _ in 0..plan.rounds {
         let mut command = Command::new(&exe);
-        command.args(["bench", "--device", &plan.device, "--steps"]);
+        command.args(["bench", "--device", plan.device.name(), "--steps"]);
         command.arg(plan.steps.to_string());
         command.arg("--threads").arg(plan.threads.to_string());
         let mut torch = Command::new(&plan.python);

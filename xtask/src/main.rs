@@ -8,17 +8,15 @@ mod bench;
 mod bench_g2p;
 mod predict;
 mod presets;
+mod train_args;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use attention_core::ScoreKind;
-use clap::{Args, Parser, Subcommand};
-use decoder::{Combine, InitialState, QueryOrdering};
-use encoder::CellKind;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use train_args::{TrainArgs, backends};
 use trainer::{
-    Backend, DecodingOptions, ResumeChanges, RunConfig, TaskKind, TrainRequest, Trained,
-    TrainerError, write_attention_pictures,
+    Backend, DecodingOptions, TrainRequest, Trained, TrainerError, write_attention_pictures,
 };
 
 /// Sequence-to-sequence models with attention: train, evaluate, predict, and see the attention.
@@ -70,8 +68,8 @@ struct CompareArgs {
 #[derive(Args, Debug)]
 struct BenchArgs {
     /// Backend to time.
-    #[arg(long, default_value = "flex", value_parser = ["flex", "ndarray", "wgpu"])]
-    device: String,
+    #[arg(long, default_value = "flex", value_parser = backends())]
+    device: Backend,
     /// Timed iterations per workload (after two warm-up runs).
     #[arg(long, default_value_t = 20)]
     steps: usize,
@@ -127,133 +125,6 @@ struct BenchArgs {
     g2p_once: Option<usize>,
 }
 
-#[derive(Args, Debug)]
-struct TrainArgs {
-    /// A named recipe (its flags are in docs/results.md): g2p-cmudict, multi30k-de-en. Flags
-    /// given as well override the preset's.
-    #[arg(long, value_parser = presets::parser())]
-    preset: Option<String>,
-    /// Task: dates (generated), g2p (CMUdict format) or translate (parallel text).
-    #[arg(long, default_value = "dates", value_parser = ["dates", "g2p", "translate"])]
-    task: String,
-    /// g2p: the training dictionary (its `.test` sibling is the test set unless --test-data);
-    /// translate: the directory holding SPLIT.LANG[.gz] files.
-    #[arg(long)]
-    data: Option<PathBuf>,
-    /// g2p: the test dictionary.
-    #[arg(long)]
-    test_data: Option<PathBuf>,
-    /// translate: source and target language suffixes.
-    #[arg(long, default_value = "de,en", value_name = "SRC,TGT")]
-    langs: String,
-    /// translate: file stems of the train, valid and test splits.
-    #[arg(
-        long,
-        default_value = "train,val,test_2016_flickr",
-        value_name = "TRAIN,VALID,TEST"
-    )]
-    splits: String,
-    /// translate: keep the text's case (default: lower-case everything).
-    #[arg(long)]
-    keep_case: bool,
-    /// The run directory (default: runs/TASK-N, the first free N).
-    #[arg(long)]
-    out: Option<PathBuf>,
-    /// Continue the run in --out from its latest checkpoint (its own configuration is used;
-    /// --epochs may change the epoch count, which the run's config.json then records).
-    #[arg(long, requires = "out")]
-    resume: bool,
-    /// Backend: flex, ndarray or wgpu (each needs its cargo feature compiled in).
-    #[arg(long, value_parser = ["flex", "ndarray", "wgpu"])]
-    device: Option<String>,
-    /// Attention score, or `none` for the no-attention baseline (fixed context vector).
-    #[arg(long, default_value = "additive", value_parser = ["dot", "scaled-dot", "general", "additive", "none"])]
-    score: String,
-    /// Which decoder state asks the attention question.
-    #[arg(long, default_value = "bahdanau", value_parser = ["bahdanau", "luong"])]
-    ordering: String,
-    /// Recurrent cell of encoder and decoder.
-    #[arg(long, default_value = "gru", value_parser = ["gru", "lstm"])]
-    cell: String,
-    /// Luong input feeding (needs --ordering luong).
-    #[arg(long)]
-    input_feeding: bool,
-    /// How decoder state and context are joined before the output layer.
-    #[arg(long, default_value = "concat", value_parser = ["concat", "add"])]
-    combine: String,
-    /// How the decoder's first state is made.
-    #[arg(long, default_value = "bridge", value_parser = ["zero", "encoder-final", "bridge"])]
-    init: String,
-    /// A unidirectional encoder (default: bidirectional).
-    #[arg(long)]
-    unidirectional: bool,
-    /// Embedding size.
-    #[arg(long, default_value_t = 32)]
-    embedding: usize,
-    /// Encoder state size per direction.
-    #[arg(long, default_value_t = 64)]
-    encoder_hidden: usize,
-    /// Decoder state size.
-    #[arg(long, default_value_t = 128)]
-    decoder_hidden: usize,
-    /// Additive attention's hidden size (default: the encoder state size).
-    #[arg(long)]
-    attention_size: Option<usize>,
-    /// Encoder layers.
-    #[arg(long, default_value_t = 1)]
-    encoder_layers: usize,
-    /// Dropout probability (decoder embeddings, before the output layer, between encoder layers)
-    #[arg(long, default_value_t = 0.0)]
-    dropout: f64,
-    /// Dropout on the source embeddings
-    #[arg(long, default_value_t = 0.0)]
-    source_dropout: f64,
-    /// Maximum epochs [default: 10; with --resume, the run's own]
-    #[arg(long)]
-    epochs: Option<usize>,
-    /// Sentences per batch.
-    #[arg(long, default_value_t = 64)]
-    batch_size: usize,
-    /// Adam's learning rate.
-    #[arg(long, default_value_t = 3e-3)]
-    lr: f64,
-    /// Learning-rate factor after an epoch without improvement.
-    #[arg(long, default_value_t = 0.5)]
-    lr_decay: f64,
-    /// Global gradient-norm clipping (0 turns it off).
-    #[arg(long, default_value_t = 1.0)]
-    clip_norm: f64,
-    /// Epochs without improvement before stopping.
-    #[arg(long, default_value_t = 3)]
-    patience: usize,
-    /// Seed of data, initialisation, shuffling and dropout.
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
-    /// Skip training pairs longer than this (source or target tokens).
-    #[arg(long)]
-    max_train_len: Option<usize>,
-    /// Validate on at most this many items per epoch.
-    #[arg(long)]
-    valid_limit: Option<usize>,
-    /// Threads per training step: the batch is split into this many shards, one per thread
-    /// (the same gradients up to float rounding). With dropout, a run on more than one thread is
-    /// not reproducible bit for bit. [default: 1; with --resume, the run's own]
-    #[arg(long)]
-    threads: Option<usize>,
-    /// dates: training examples to generate.
-    #[arg(long, default_value_t = 20_000)]
-    dates_train: usize,
-    /// Beam width for the final test evaluation (1: greedy).
-    #[arg(long, default_value_t = 1)]
-    beam: usize,
-    /// No progress output.
-    #[arg(long)]
-    quiet: bool,
-    /// Print the run configuration these flags make (as config.json would hold it) and exit.
-    #[arg(long)]
-    print_config: bool,
-}
-
 /// Decoding flags shared by `eval`, `predict` and `plot`.
 #[derive(Args, Debug)]
 pub(crate) struct DecodeArgs {
@@ -264,8 +135,8 @@ pub(crate) struct DecodeArgs {
     #[arg(long)]
     length_penalty: Option<f32>,
     /// Backend to run on (default: the run's, if compiled in).
-    #[arg(long, value_parser = ["flex", "ndarray", "wgpu"])]
-    pub(crate) device: Option<String>,
+    #[arg(long, value_parser = backends())]
+    pub(crate) device: Option<Backend>,
 }
 
 #[derive(Args, Debug)]
@@ -323,97 +194,11 @@ struct DataArgs {
     base_url: Option<String>,
 }
 
-pub(crate) fn backend(name: Option<&str>) -> Result<Option<Backend>, TrainerError> {
-    name.map(str::parse).transpose()
-}
-
 fn first_free(task: &str) -> PathBuf {
     (1..)
         .map(|n| Path::new("runs").join(format!("{task}-{n}")))
         .find(|p| !p.exists())
         .expect("some run name is free")
-}
-
-fn run_config(args: &TrainArgs) -> Result<RunConfig, TrainerError> {
-    let task = match args.task.as_str() {
-        "g2p" => TaskKind::G2p,
-        "translate" => TaskKind::Translate,
-        _ => TaskKind::Dates,
-    };
-    let device = backend(args.device.as_deref())?
-        .or_else(Backend::default_compiled)
-        .ok_or(TrainerError::BackendNotCompiled { name: "flex" })?;
-    let mut config = RunConfig::new(task, device);
-    let pair = |flag: &str, value: &str| -> Result<(String, String), TrainerError> {
-        value
-            .split_once(',')
-            .map(|(a, b)| (a.trim().to_string(), b.trim().to_string()))
-            .ok_or_else(|| TrainerError::invalid(flag, value, "expected two comma-separated names"))
-    };
-    config.task.data = args.data.clone();
-    config.task.test_data = args.test_data.clone();
-    if task == TaskKind::Translate {
-        config.task.languages = Some(pair("--langs", &args.langs)?);
-        let parts: Vec<&str> = args.splits.split(',').map(str::trim).collect();
-        let [train, valid, test] = parts[..] else {
-            return Err(TrainerError::invalid(
-                "--splits",
-                &args.splits,
-                "expected TRAIN,VALID,TEST",
-            ));
-        };
-        config.task.split_names = (train.into(), valid.into(), test.into());
-        config.task.lowercase = !args.keep_case;
-    }
-    config.task.dates_sizes.0 = args.dates_train;
-    config.task.max_train_len = args.max_train_len;
-    let model = &mut config.model;
-    model.embedding = args.embedding;
-    model.encoder_hidden = args.encoder_hidden;
-    model.decoder_hidden = args.decoder_hidden;
-    model.attention_size = args.attention_size;
-    model.encoder_layers = args.encoder_layers;
-    model.bidirectional = !args.unidirectional;
-    model.dropout = args.dropout;
-    model.source_dropout = args.source_dropout;
-    model.input_feeding = args.input_feeding;
-    model.score = match args.score.as_str() {
-        "none" => None,
-        name => Some(name.parse::<ScoreKind>().expect("clap checked the name")),
-    };
-    model.ordering = if args.ordering == "luong" {
-        QueryOrdering::Luong
-    } else {
-        QueryOrdering::Bahdanau
-    };
-    model.cell = if args.cell == "lstm" {
-        CellKind::Lstm
-    } else {
-        CellKind::Gru
-    };
-    model.combine = if args.combine == "add" {
-        Combine::Add
-    } else {
-        Combine::Concat
-    };
-    model.initial_state = match args.init.as_str() {
-        "zero" => InitialState::Zero,
-        "encoder-final" => InitialState::EncoderFinal,
-        _ => InitialState::Bridge,
-    };
-    let training = &mut config.training;
-    training.epochs = args.epochs.unwrap_or(DEFAULT_EPOCHS);
-    training.batch_size = args.batch_size;
-    training.learning_rate = args.lr;
-    training.lr_decay = args.lr_decay;
-    training.clip_norm = (args.clip_norm > 0.0).then_some(args.clip_norm);
-    training.patience = args.patience;
-    training.seed = args.seed;
-    training.valid_limit = args.valid_limit;
-    training.threads = args.threads.unwrap_or(1);
-    config.decoding.beam = args.beam;
-    config.validate()?;
-    Ok(config)
 }
 
 /// The run's decoding options with the flags' changes (the library checks them).
@@ -453,18 +238,15 @@ fn print_scores(evaluation: &trainer::Evaluation) {
     for bucket in &evaluation.by_length {
         println!(
             "  source length {:>6} ({:>5} items): {}",
-            trainer::length_plot::bucket_label(bucket),
+            trainer::bucket_label(bucket),
             bucket.items,
             format_scores(&bucket.scores)
         );
     }
 }
 
-/// Epochs of a new run when `--epochs` is not given.
-const DEFAULT_EPOCHS: usize = 10;
-
 fn cmd_train(args: TrainArgs) -> Result<(), TrainerError> {
-    let config = run_config(&args)?;
+    let config = args.run_config()?;
     if args.print_config {
         println!(
             "{}",
@@ -498,10 +280,7 @@ fn cmd_train(args: TrainArgs) -> Result<(), TrainerError> {
         config,
         out: out.clone(),
         // A resumed run keeps its own configuration but for these (given) flags.
-        resume: args.resume.then_some(ResumeChanges {
-            epochs: args.epochs,
-            threads: args.threads,
-        }),
+        resume: args.resume.then(|| args.resume_changes()),
         quiet: args.quiet,
         stop: Some(stop),
     })?;
@@ -528,7 +307,7 @@ fn cmd_train(args: TrainArgs) -> Result<(), TrainerError> {
     // default --beam.
     let options = trained.config.decoding.clone();
     let evaluation = trained.evaluate("test", &options)?;
-    write_json(&out.join("eval-test.json"), &evaluation)?;
+    evaluation.save(&out.join("eval-test.json"))?;
     print_scores(&evaluation);
     println!("examples:");
     for example in evaluation.examples.iter().take(5) {
@@ -555,13 +334,8 @@ fn cmd_train(args: TrainArgs) -> Result<(), TrainerError> {
     Ok(())
 }
 
-fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), TrainerError> {
-    let bytes = serde_json::to_vec_pretty(value).expect("serialisable");
-    trainer::run::write_atomic(path, &bytes)
-}
-
 fn cmd_eval(args: EvalArgs) -> Result<(), TrainerError> {
-    let trained = Trained::load(&args.run, backend(args.decode.device.as_deref())?)?;
+    let trained = Trained::load(&args.run, args.decode.device)?;
     let options = decoding(&trained, &args.decode)?;
     let (mut evaluation, name) = match &args.data {
         Some(file) => {
@@ -581,14 +355,14 @@ fn cmd_eval(args: EvalArgs) -> Result<(), TrainerError> {
     let path = args
         .out
         .unwrap_or_else(|| args.run.join(format!("eval-{name}.json")));
-    write_json(&path, &evaluation)?;
+    evaluation.save(&path)?;
     print_scores(&evaluation);
     println!("wrote {}", path.display());
     Ok(())
 }
 
 fn cmd_plot(args: PlotArgs) -> Result<(), TrainerError> {
-    let trained = Trained::load(&args.run, backend(args.decode.device.as_deref())?)?;
+    let trained = Trained::load(&args.run, args.decode.device)?;
     let options = decoding(&trained, &args.decode)?;
     let prediction = trained
         .predict(std::slice::from_ref(&args.text), &options)?
@@ -666,7 +440,7 @@ fn cmd_bench(args: BenchArgs) -> Result<(), TrainerError> {
             "--features",
         ]);
         command
-            .arg(&args.device)
+            .arg(args.device.name())
             .arg("--")
             .args(std::env::args_os().skip(1));
         let status = command.status().map_err(|e| TrainerError::io("cargo", e))?;
@@ -696,9 +470,9 @@ fn cmd_bench(args: BenchArgs) -> Result<(), TrainerError> {
         });
     }
     match &args.torch {
-        None => bench::run(args.device.parse()?, args.steps, args.sweep, threads),
+        None => bench::run(args.device, args.steps, args.sweep, threads),
         Some(python) => bench::side_by_side(&bench::SideBySide {
-            device: args.device.clone(),
+            device: args.device,
             steps: args.steps,
             sweep: args.sweep,
             threads,
@@ -714,8 +488,9 @@ fn cmd_bench(args: BenchArgs) -> Result<(), TrainerError> {
 /// glibc serves allocations above 128 KiB (most of a batch's tensors) with their own `mmap`
 /// and returns them with `munmap` on free, so every step faulted its buffers in again and, with
 /// `--threads`, made the kernel stop every core to flush its TLB. Raising the thresholds keeps
-/// them for reuse: measured -7 % per training step on one thread and -19 % on two
-/// (docs/performance.md). The cost is memory freed late, bounded by the run's own peak.
+/// them for reuse, a training step faster on one thread and more so on two (measured in
+/// `docs/performance.md#what-was-tried-and-what-it-gave`). The cost
+/// is memory freed late, bounded by the run's own peak.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn keep_freed_memory() {
     const LARGE: libc::c_int = 256 << 20;
@@ -739,28 +514,62 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let mut cli = Cli::parse_from(&args);
+    let mut cli = parse(&args);
     if let Command::Train(train) = &cli.command
         && let Some(name) = &train.preset
     {
         // Parse again with the preset's flags in front of the user's, so the user's win.
         let expanded = presets::expand(&args, name).expect("clap checked the preset name");
-        cli = Cli::parse_from(expanded);
+        cli = parse(&expanded);
     }
-    let result: Result<(), Box<dyn std::error::Error>> = match cli.command {
-        Command::Train(args) => cmd_train(*args).map_err(Into::into),
-        Command::Eval(args) => cmd_eval(args).map_err(Into::into),
-        Command::Predict(args) => predict::cmd_predict(args).map_err(Into::into),
-        Command::Plot(args) => cmd_plot(args).map_err(Into::into),
-        Command::Data(args) => cmd_data(args).map_err(Into::into),
-        Command::Compare(args) => cmd_compare(args).map_err(Into::into),
-        Command::Bench(args) => cmd_bench(args).map_err(Into::into),
+    let result: Result<(), String> = match cli.command {
+        Command::Train(args) => cmd_train(*args).map_err(explain),
+        Command::Eval(args) => cmd_eval(args).map_err(explain),
+        Command::Predict(args) => predict::cmd_predict(args).map_err(|e| match e {
+            predict::PredictError::Trainer(e) => explain(e),
+            other => other.to_string(),
+        }),
+        Command::Plot(args) => cmd_plot(args).map_err(explain),
+        Command::Data(args) => cmd_data(args).map_err(explain),
+        Command::Compare(args) => cmd_compare(args).map_err(explain),
+        Command::Bench(args) => cmd_bench(args).map_err(explain),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err}");
+        Err(message) => {
+            eprintln!("error: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The command line, with `train`'s defaults (read from the run configuration) in its help.
+fn parse(args: &[std::ffi::OsString]) -> Cli {
+    let command = Cli::command().mut_subcommand("train", train_args::with_defaults);
+    let matches = command.get_matches_from(args);
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+/// A library error in the command line's words: a configuration field (`training.lr_decay`)
+/// as the flag that sets it (`--lr-decay`), and what to type for a run that already exists.
+fn explain(error: TrainerError) -> String {
+    match error {
+        TrainerError::InvalidOption { name, value, why } => {
+            let flag = match name.as_str() {
+                "task.kind" => "--task".to_string(),
+                "n_best" => "--nbest".to_string(),
+                "metric" => "--metric".to_string(),
+                field => match field.rsplit_once('.') {
+                    Some((_, field)) => format!("--{}", field.replace('_', "-")),
+                    None => field.to_string(),
+                },
+            };
+            format!("{flag} = {value} is invalid: {why}")
+        }
+        TrainerError::RunExists { path } => format!(
+            "{} already holds a run; pass --resume to continue it, or choose another --out",
+            path.display()
+        ),
+        other => other.to_string(),
     }
 }

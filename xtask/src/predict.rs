@@ -13,7 +13,7 @@ use std::sync::mpsc;
 use clap::{Args, ValueEnum};
 use trainer::{DecodingOptions, Prediction, Trained, TrainerError};
 
-use crate::{DecodeArgs, backend, decoding};
+use crate::{DecodeArgs, decoding};
 
 /// Lines predicted together at most: enough for full batches on every core, few enough that
 /// memory stays bounded.
@@ -75,7 +75,7 @@ pub fn cmd_predict(args: PredictArgs) -> Result<(), PredictError> {
         )
         .into());
     }
-    let trained = Trained::load(&args.run, backend(args.decode.device.as_deref())?)?;
+    let trained = Trained::load(&args.run, args.decode.device)?;
     let options = decoding(&trained, &args.decode)?;
     let printer = Printer {
         format,

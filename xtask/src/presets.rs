@@ -47,7 +47,7 @@ pub const PRESETS: &[Preset] = &[
         flags: &[
             "--task",
             "translate",
-            "--langs",
+            "--languages",
             "de,en",
             "--embedding",
             "256",
@@ -61,7 +61,7 @@ pub const PRESETS: &[Preset] = &[
             "0.5",
             "--batch-size",
             "128",
-            "--lr",
+            "--learning-rate",
             "1e-3",
             "--epochs",
             "10",

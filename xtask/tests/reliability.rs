@@ -42,8 +42,8 @@ fn trained_run() -> &'static Path {
             "train",
             "--epochs",
             "1",
-            "--dates-train",
-            "600",
+            "--dates-sizes",
+            "600,1000,1000",
             "--out",
             out.to_str().unwrap(),
         ];
@@ -142,7 +142,7 @@ fn broken_data_files_name_file_line_and_value() {
             "train",
             "--task",
             "translate",
-            "--splits",
+            "--split-names",
             "train,val,test",
             "--epochs",
             "1",
@@ -213,14 +213,17 @@ fn damaged_run_directories_are_reported() {
     let config = std::fs::read_to_string(run.join("config.json")).unwrap();
     std::fs::write(
         run.join("config.json"),
-        config.replace("\"version\": 1", "\"version\": 99"),
+        config.replace(
+            &format!("\"version\": {}", trainer::CONFIG_VERSION),
+            "\"version\": 99",
+        ),
     )
     .unwrap();
     fails_with(
         &eval(&run),
         &[
             "config.json",
-            "format version 99 is newer than this build reads (1)",
+            "format version 99 is newer than this build reads (2)",
         ],
     );
 
@@ -287,7 +290,7 @@ fn bad_flags_name_the_flag() {
     );
     fails_with(
         &xtask(&["train", "--lr=-1", "--quiet"]),
-        &["--lr = -1 is invalid"],
+        &["--learning-rate = -1 is invalid"],
     );
     fails_with(
         &xtask(&["train", "--dropout", "1.5", "--quiet"]),
@@ -337,8 +340,8 @@ fn a_diverging_run_stops_with_a_clear_error_and_keeps_its_checkpoint() {
         "train",
         "--epochs",
         "3",
-        "--dates-train",
-        "600",
+        "--dates-sizes",
+        "600,1000,1000",
         "--lr",
         "1e30",
         "--clip-norm",
@@ -371,8 +374,8 @@ fn half_written_files_never_replace_good_ones() {
         "train",
         "--epochs",
         "1",
-        "--dates-train",
-        "600",
+        "--dates-sizes",
+        "600,1000,1000",
         "--out",
         run.to_str().unwrap(),
     ];
@@ -410,8 +413,8 @@ fn resume_keeps_the_run_s_epoch_count_unless_told_otherwise() {
     let train = |extra: &[&str]| {
         let mut args = vec![
             "train",
-            "--dates-train",
-            "300",
+            "--dates-sizes",
+            "300,1000,1000",
             "--out",
             run.to_str().unwrap(),
         ];
@@ -454,8 +457,8 @@ fn kill_9_then_resume_matches_an_uninterrupted_run() {
             "train",
             "--epochs",
             "2",
-            "--dates-train",
-            "4000",
+            "--dates-sizes",
+            "4000,1000,1000",
             "--out",
             out.to_str().unwrap(),
         ]

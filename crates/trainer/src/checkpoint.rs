@@ -33,6 +33,21 @@ pub struct TrainingState {
     pub bad_epochs: usize,
 }
 
+impl TrainingState {
+    /// Where a new run starts: nothing trained, at `learning_rate`.
+    pub fn start(learning_rate: f64) -> Self {
+        Self {
+            epoch: 0,
+            batches_done: 0,
+            step: 0,
+            epoch_loss: (0.0, 0),
+            learning_rate,
+            best: None,
+            bad_epochs: 0,
+        }
+    }
+}
+
 /// The best epoch: highest validation score, ties broken by lower validation loss.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Best {

@@ -1,6 +1,7 @@
 //! A run's configuration: task, model, training and decoding options, saved as `config.json`.
 
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use attention_core::ScoreKind;
 use decoder::{Combine, DecoderConfig, InitialState, QueryOrdering, Seq2SeqConfig};
@@ -10,8 +11,10 @@ use serde::{Deserialize, Serialize};
 use crate::backend::Backend;
 use crate::{Result, TrainerError};
 
-/// The newest `config.json` format this build reads and writes.
-pub const CONFIG_VERSION: u32 = 1;
+/// The newest `config.json` format this build reads and writes. Version 2 names the parts of
+/// `languages`, `split_names` and `dates_sizes`, which version 1 wrote as arrays; version-1
+/// files still load ([`RunConfig::parse`] upgrades them).
+pub const CONFIG_VERSION: u32 = 2;
 
 /// Which task a run trains on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,7 +32,7 @@ impl TaskKind {
     /// Every task.
     pub const ALL: [TaskKind; 3] = [TaskKind::Dates, TaskKind::G2p, TaskKind::Translate];
 
-    /// Its command-line name.
+    /// Its name in `config.json` and on command lines.
     pub fn name(self) -> &'static str {
         match self {
             TaskKind::Dates => "dates",
@@ -37,6 +40,120 @@ impl TaskKind {
             TaskKind::Translate => "translate",
         }
     }
+}
+
+/// The source and target languages of a translation task: the suffixes of its files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Languages {
+    /// The source files' suffix, e.g. `de`.
+    pub source: String,
+    /// The target files' suffix, e.g. `en`.
+    pub target: String,
+}
+
+impl FromStr for Languages {
+    type Err = TrainerError;
+
+    /// `SOURCE,TARGET`, e.g. `de,en`.
+    fn from_str(text: &str) -> Result<Self> {
+        match parts(text)[..] {
+            [source, target] => Ok(Self {
+                source: source.into(),
+                target: target.into(),
+            }),
+            _ => Err(TrainerError::invalid(
+                "task.languages",
+                text,
+                "expected SOURCE,TARGET, e.g. de,en",
+            )),
+        }
+    }
+}
+
+/// The file-name stems of a translation task's splits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SplitNames {
+    /// The training split, e.g. `train`.
+    pub train: String,
+    /// The validation split, e.g. `val`.
+    pub valid: String,
+    /// The test split, e.g. `test_2016_flickr`.
+    pub test: String,
+}
+
+impl FromStr for SplitNames {
+    type Err = TrainerError;
+
+    /// `TRAIN,VALID,TEST`.
+    fn from_str(text: &str) -> Result<Self> {
+        match parts(text)[..] {
+            [train, valid, test] => Ok(Self {
+                train: train.into(),
+                valid: valid.into(),
+                test: test.into(),
+            }),
+            _ => Err(TrainerError::invalid(
+                "task.split_names",
+                text,
+                "expected TRAIN,VALID,TEST",
+            )),
+        }
+    }
+}
+
+/// How many items each split holds (or, for the generated `dates` task, is made with).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "SplitSizesForm")]
+pub struct SplitSizes {
+    /// Training items.
+    pub train: usize,
+    /// Validation items.
+    pub valid: usize,
+    /// Test items.
+    pub test: usize,
+}
+
+/// The forms [`SplitSizes`] is read from: named, or the `[train, valid, test]` array of
+/// version-1 files and of manifests written before names.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SplitSizesForm {
+    Named {
+        train: usize,
+        valid: usize,
+        test: usize,
+    },
+    Array(usize, usize, usize),
+}
+
+impl From<SplitSizesForm> for SplitSizes {
+    fn from(form: SplitSizesForm) -> Self {
+        let (SplitSizesForm::Named { train, valid, test }
+        | SplitSizesForm::Array(train, valid, test)) = form;
+        Self { train, valid, test }
+    }
+}
+
+impl FromStr for SplitSizes {
+    type Err = TrainerError;
+
+    /// `TRAIN,VALID,TEST`, three counts.
+    fn from_str(text: &str) -> Result<Self> {
+        let counts: Option<Vec<usize>> = parts(text).iter().map(|p| p.parse().ok()).collect();
+        match counts.as_deref() {
+            Some(&[train, valid, test]) => Ok(Self { train, valid, test }),
+            _ => Err(TrainerError::invalid(
+                "task.dates_sizes",
+                text,
+                "expected three counts TRAIN,VALID,TEST",
+            )),
+        }
+    }
+}
+
+/// `text`'s comma-separated parts, trimmed.
+fn parts(text: &str) -> Vec<&str> {
+    text.split(',').map(str::trim).collect()
 }
 
 /// Where a task's data comes from, and how it is cut into tokens.
@@ -49,15 +166,15 @@ pub struct TaskConfig {
     /// `g2p`: the test dictionary (default: `data` with extension `.test`).
     pub test_data: Option<PathBuf>,
     /// `translate`: source and target language suffixes, e.g. `de`, `en`.
-    pub languages: Option<(String, String)>,
+    pub languages: Option<Languages>,
     /// `translate`: file-name stems of the train, valid and test splits.
-    pub split_names: (String, String, String),
+    pub split_names: SplitNames,
     /// `translate`: lower-case the text.
     pub lowercase: bool,
     /// `g2p`: every n-th training word becomes the development set.
     pub dev_every: usize,
     /// `dates`: how many train / valid / test examples to generate.
-    pub dates_sizes: (usize, usize, usize),
+    pub dates_sizes: SplitSizes,
     /// Tokens seen fewer times in training become `<unk>`.
     pub min_count: usize,
     /// Training pairs with more source or target tokens are skipped.
@@ -71,11 +188,18 @@ impl TaskConfig {
             kind,
             data: None,
             test_data: None,
-            languages: (kind == TaskKind::Translate).then(|| ("de".into(), "en".into())),
-            split_names: ("train".into(), "val".into(), "test_2016_flickr".into()),
+            languages: (kind == TaskKind::Translate).then(|| Languages {
+                source: "de".into(),
+                target: "en".into(),
+            }),
+            split_names: SplitNames {
+                train: "train".into(),
+                valid: "val".into(),
+                test: "test_2016_flickr".into(),
+            },
             lowercase: true,
             dev_every: 21,
-            dates_sizes: (20_000, 1_000, 1_000),
+            dates_sizes: crate::tasks::dates::DEFAULT_SIZES,
             min_count: if kind == TaskKind::Translate { 2 } else { 1 },
             max_train_len: None,
         }
@@ -113,12 +237,8 @@ pub struct ModelOptions {
     pub dropout: f64,
     /// Dropout on the source embeddings (absent from, and 0 in, configurations written before
     /// it existed).
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default)]
     pub source_dropout: f64,
-}
-
-fn is_zero(value: &f64) -> bool {
-    *value == 0.0
 }
 
 impl Default for ModelOptions {
@@ -194,17 +314,14 @@ pub struct TrainingOptions {
     /// thread, and their gradients summed (the whole batch's gradients, up to float rounding;
     /// `data_parallel`). With dropout above 0 and more than one thread, the shards draw their
     /// masks from one generator in whatever order the threads reach it, so the run is not
-    /// reproducible bit for bit from its seed.
-    #[serde(default = "one", skip_serializing_if = "is_one")]
+    /// reproducible bit for bit from its seed. (Absent from, and 1 in, configurations written
+    /// before it existed.)
+    #[serde(default = "one")]
     pub threads: usize,
 }
 
 fn one() -> usize {
     1
-}
-
-fn is_one(value: &usize) -> bool {
-    *value == 1
 }
 
 impl Default for TrainingOptions {
@@ -245,11 +362,11 @@ impl DecodingOptions {
     ///
     /// # Errors
     ///
-    /// [`TrainerError::InvalidOption`] naming the option and its value.
+    /// [`TrainerError::InvalidOption`] naming the field (`decoding.beam`, …) and its value.
     pub fn validate(&self) -> Result<()> {
         if !(1..=Self::MAX_BEAM).contains(&self.beam) {
             return Err(TrainerError::invalid(
-                "--beam",
+                "decoding.beam",
                 self.beam,
                 format!(
                     "must be between 1 and {} (wider beams only find the same outputs slower)",
@@ -258,8 +375,8 @@ impl DecodingOptions {
             ));
         }
         for (name, value) in [
-            ("--length-penalty", self.length_penalty),
-            ("--max-length-ratio", self.max_length_ratio),
+            ("decoding.length_penalty", self.length_penalty),
+            ("decoding.max_length_ratio", self.max_length_ratio),
         ] {
             if !(value.is_finite() && value >= 0.0) {
                 return Err(TrainerError::invalid(name, value, "must be a number >= 0"));
@@ -314,16 +431,17 @@ impl RunConfig {
     ///
     /// # Errors
     ///
-    /// [`TrainerError::InvalidOption`] naming the option.
+    /// [`TrainerError::InvalidOption`] naming the field (`section.field`, e.g.
+    /// `training.learning_rate`) and its value.
     pub fn validate(&self) -> Result<()> {
         let positive = [
-            ("--embedding", self.model.embedding),
-            ("--encoder-hidden", self.model.encoder_hidden),
-            ("--decoder-hidden", self.model.decoder_hidden),
-            ("--encoder-layers", self.model.encoder_layers),
-            ("--epochs", self.training.epochs),
-            ("--batch-size", self.training.batch_size),
-            ("--threads", self.training.threads),
+            ("model.embedding", self.model.embedding),
+            ("model.encoder_hidden", self.model.encoder_hidden),
+            ("model.decoder_hidden", self.model.decoder_hidden),
+            ("model.encoder_layers", self.model.encoder_layers),
+            ("training.epochs", self.training.epochs),
+            ("training.batch_size", self.training.batch_size),
+            ("training.threads", self.training.threads),
         ];
         if let Some((name, value)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(TrainerError::invalid(*name, value, "must be at least 1"));
@@ -331,14 +449,14 @@ impl RunConfig {
         let lr = self.training.learning_rate;
         if !(lr.is_finite() && lr > 0.0) {
             return Err(TrainerError::invalid(
-                "--lr",
+                "training.learning_rate",
                 lr,
                 "must be a positive number",
             ));
         }
         for (name, value) in [
-            ("--dropout", self.model.dropout),
-            ("--source-dropout", self.model.source_dropout),
+            ("model.dropout", self.model.dropout),
+            ("model.source_dropout", self.model.source_dropout),
         ] {
             if !(0.0..1.0).contains(&value) {
                 return Err(TrainerError::invalid(name, value, "must be in [0, 1)"));
@@ -346,7 +464,7 @@ impl RunConfig {
         }
         if !(self.training.lr_decay > 0.0 && self.training.lr_decay <= 1.0) {
             return Err(TrainerError::invalid(
-                "--lr-decay",
+                "training.lr_decay",
                 self.training.lr_decay,
                 "must be in (0, 1]",
             ));
@@ -355,7 +473,7 @@ impl RunConfig {
             && !(clip.is_finite() && clip > 0.0)
         {
             return Err(TrainerError::invalid(
-                "--clip-norm",
+                "training.clip_norm",
                 clip,
                 "must be a positive number",
             ));
@@ -363,7 +481,7 @@ impl RunConfig {
         self.decoding.validate()?;
         if self.task.kind != TaskKind::Dates && self.task.data.is_none() {
             return Err(TrainerError::invalid(
-                "--data",
+                "task.data",
                 "(none)",
                 format!("the {} task needs a data path", self.task.kind.name()),
             ));
@@ -413,8 +531,36 @@ impl RunConfig {
                 supported: CONFIG_VERSION,
             });
         }
+        let mut value = value;
+        if version == 1 {
+            upgrade_from_v1(&mut value);
+        }
         serde_json::from_value(value)
             .map_err(|e| TrainerError::run(path, format!("not a valid run configuration: {e}")))
+    }
+}
+
+/// Rewrites a version-1 `config.json` as version 2: the arrays of `task.languages`,
+/// `task.split_names` and `task.dates_sizes` become objects with named parts. Anything not of
+/// the version-1 shape is left for the parser to report.
+fn upgrade_from_v1(config: &mut serde_json::Value) {
+    const NAMES: [(&str, &[&str]); 3] = [
+        ("languages", &["source", "target"]),
+        ("split_names", &["train", "valid", "test"]),
+        ("dates_sizes", &["train", "valid", "test"]),
+    ];
+    if let Some(task) = config.get_mut("task").and_then(|t| t.as_object_mut()) {
+        for (field, names) in NAMES {
+            if let Some(serde_json::Value::Array(parts)) = task.get(field)
+                && parts.len() == names.len()
+            {
+                let named = names.iter().map(|n| n.to_string()).zip(parts.clone());
+                task.insert(field.into(), serde_json::Value::Object(named.collect()));
+            }
+        }
+    }
+    if let Some(fields) = config.as_object_mut() {
+        fields.insert("version".into(), CONFIG_VERSION.into());
     }
 }
 
@@ -423,12 +569,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn source_dropout_is_written_only_when_used_and_reads_as_zero_when_absent() {
+    fn options_added_later_read_as_their_old_behaviour_when_absent() {
+        // Version 2 writes every field; files written before `source_dropout` and `threads`
+        // existed lack them, and read as what those runs did: no source dropout, one thread.
         let mut options = ModelOptions::default();
-        let json = serde_json::to_value(&options).unwrap();
-        assert!(json.get("source_dropout").is_none(), "{json}");
+        let mut json = serde_json::to_value(&options).unwrap();
+        assert_eq!(json["source_dropout"], 0.0);
+        json.as_object_mut().unwrap().remove("source_dropout");
         let read: ModelOptions = serde_json::from_value(json).unwrap();
         assert_eq!(read.source_dropout, 0.0);
+        let mut training = serde_json::to_value(TrainingOptions::default()).unwrap();
+        training.as_object_mut().unwrap().remove("threads");
+        let read: TrainingOptions = serde_json::from_value(training).unwrap();
+        assert_eq!(read.threads, 1);
 
         options.source_dropout = 0.3;
         let json = serde_json::to_value(&options).unwrap();
@@ -437,5 +590,87 @@ mod tests {
             serde_json::from_value::<ModelOptions>(json).unwrap(),
             options
         );
+    }
+
+    /// The shipped G2P model's `config.json`, written in format version 1.
+    const SHIPPED_V1: &str = include_str!("../../../models/g2p-cmudict/config.json");
+
+    #[test]
+    fn a_version_1_file_loads_with_its_arrays_as_named_parts() {
+        assert!(
+            SHIPPED_V1.contains("\"version\": 1"),
+            "the fixture is version 1"
+        );
+        let config = RunConfig::parse(Path::new("config.json"), SHIPPED_V1.as_bytes()).unwrap();
+        assert_eq!(config.version, CONFIG_VERSION);
+        assert_eq!(config.task.kind, TaskKind::G2p);
+        assert_eq!(
+            config.task.split_names,
+            "train,val,test_2016_flickr".parse().unwrap()
+        );
+        assert_eq!(
+            config.task.dates_sizes,
+            SplitSizes {
+                train: 20_000,
+                valid: 1_000,
+                test: 1_000
+            }
+        );
+        assert_eq!(config.model.encoder_hidden, 256);
+        assert_eq!(config.decoding.beam, 5);
+
+        let mut translate: serde_json::Value = serde_json::from_str(SHIPPED_V1).unwrap();
+        translate["task"]["languages"] = serde_json::json!(["fr", "en"]);
+        let bytes = serde_json::to_vec(&translate).unwrap();
+        let config = RunConfig::parse(Path::new("config.json"), &bytes).unwrap();
+        assert_eq!(config.task.languages, Some("fr,en".parse().unwrap()));
+    }
+
+    #[test]
+    fn version_2_names_every_part_and_reads_back_the_same() {
+        let config = RunConfig::new(TaskKind::Translate, Backend::Flex);
+        let json = serde_json::to_value(&config).unwrap();
+        assert_eq!(json["version"], 2);
+        assert_eq!(json["task"]["languages"]["source"], "de");
+        assert_eq!(json["task"]["languages"]["target"], "en");
+        assert_eq!(json["task"]["split_names"]["valid"], "val");
+        assert_eq!(json["task"]["dates_sizes"]["train"], 20_000);
+        let bytes = serde_json::to_vec(&json).unwrap();
+        assert_eq!(
+            RunConfig::parse(Path::new("c.json"), &bytes).unwrap(),
+            config
+        );
+    }
+
+    #[test]
+    fn a_malformed_version_1_part_is_an_error_naming_the_file() {
+        let mut broken: serde_json::Value = serde_json::from_str(SHIPPED_V1).unwrap();
+        broken["task"]["split_names"] = serde_json::json!(["train", "val"]);
+        let bytes = serde_json::to_vec(&broken).unwrap();
+        let err = RunConfig::parse(Path::new("runs/x/config.json"), &bytes).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("runs/x/config.json: not a valid run configuration"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn list_values_parse_from_commas_and_name_the_field_when_wrong() {
+        assert_eq!(
+            " 5, 6 ,7".parse::<SplitSizes>().unwrap(),
+            SplitSizes {
+                train: 5,
+                valid: 6,
+                test: 7
+            }
+        );
+        let err = "5,x,7".parse::<SplitSizes>().unwrap_err();
+        assert!(
+            err.to_string().contains("task.dates_sizes = 5,x,7"),
+            "{err}"
+        );
+        let err = "de".parse::<Languages>().unwrap_err();
+        assert!(err.to_string().contains("task.languages = de"), "{err}");
     }
 }

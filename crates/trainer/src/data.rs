@@ -44,6 +44,43 @@ pub struct TaskData {
     pub valid: Vec<EvalItem>,
     /// Test items, never used for any decision during training.
     pub test: Vec<EvalItem>,
-    /// SHA-256 of each data file read, for the run manifest: `(path, hex)`.
-    pub checksums: Vec<(String, String)>,
+    /// SHA-256 of each data file read, for the run manifest.
+    pub checksums: Vec<FileChecksum>,
+}
+
+/// A data file and its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "FileChecksumForm")]
+pub struct FileChecksum {
+    /// The file, as given.
+    pub path: String,
+    /// Its SHA-256, in hex.
+    pub sha256: String,
+}
+
+impl FileChecksum {
+    /// The checksum `sha256` of the file at `path`.
+    pub fn new(path: &std::path::Path, sha256: impl Into<String>) -> Self {
+        Self {
+            path: path.display().to_string(),
+            sha256: sha256.into(),
+        }
+    }
+}
+
+/// The forms [`FileChecksum`] is read from: named, or the `[path, sha256]` array of manifests
+/// written before names.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum FileChecksumForm {
+    Named { path: String, sha256: String },
+    Array(String, String),
+}
+
+impl From<FileChecksumForm> for FileChecksum {
+    fn from(form: FileChecksumForm) -> Self {
+        let (FileChecksumForm::Named { path, sha256 } | FileChecksumForm::Array(path, sha256)) =
+            form;
+        Self { path, sha256 }
+    }
 }

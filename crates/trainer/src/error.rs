@@ -67,7 +67,8 @@ pub enum TrainerError {
     /// An option's value is out of range.
     #[error("{name} = {value} is invalid: {why}")]
     InvalidOption {
-        /// The option.
+        /// The option: a configuration field as `section.field` (e.g.
+        /// `training.learning_rate`) or an argument's name.
         name: String,
         /// Its value, as written.
         value: String,
@@ -81,6 +82,12 @@ pub enum TrainerError {
         path: PathBuf,
         /// What is wrong.
         message: String,
+    },
+    /// A new run was asked for in a directory that already holds one.
+    #[error("{} already holds a run", path.display())]
+    RunExists {
+        /// The run directory.
+        path: PathBuf,
     },
     /// A run written by a newer version of this program.
     #[error(

@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use burn::nn::loss::CrossEntropyLossConfig;
 use burn::prelude::*;
 use decoder::{BeamOptions, Hypothesis, MaxLength, SearchOptions, Seq2Seq};
 
@@ -11,6 +10,7 @@ use crate::batch::{EncodedPair, make_batch, padded};
 use crate::config::{DecodingOptions, TaskKind};
 use crate::data::EvalItem;
 use crate::data_parallel::map_shards;
+use crate::loss::batch_loss;
 use crate::metrics::{corpus_bleu, corpus_chrf, exact_match, g2p_scores};
 use crate::tokenize::Tokenizer;
 use crate::vocab::Vocab;
@@ -20,9 +20,9 @@ pub(crate) const DECODE_BATCH: usize = 128;
 
 /// Tensor rows of a decoding batch: 80 sentences greedy, 16 at beam 5. A batch steps until its
 /// last sentence ends, and rows of ended sentences (and retired hypotheses) are computed all the
-/// same, so small batches waste less: on the shipped G2P model beam 5 took 8.6 CPU-s for the
-/// 12 000 test words at 640 rows, 7.9 at 320, 7.4 at 160, 7.2 at 80, peak memory 188 → 49 MB;
-/// greedy is as fast at 80 as at 128 sentences (docs/performance.md).
+/// same, so small batches waste less time and memory; 80 was the fastest of the sizes measured on
+/// the shipped G2P model
+/// (`docs/performance.md#g2p-decoding-and-the-commands-users-run`).
 const DECODE_ROWS: usize = 80;
 
 /// Sentences per decoding batch at beam width `beam` (at least one).
@@ -140,23 +140,14 @@ pub fn mean_loss(
     batch_size: usize,
     device: &Device,
 ) -> Result<f64> {
-    let loss_fn = CrossEntropyLossConfig::new()
-        .with_pad_tokens(Some(vec![Vocab::PAD_ID]))
-        .init(device);
     let (mut sum, mut tokens) = (0.0, 0usize);
     for chunk in pairs.chunks(batch_size.max(1)) {
         let refs: Vec<&EncodedPair> = chunk.iter().collect();
         let batch = make_batch(&refs, device);
-        let out = model.forward(batch.source, &batch.source_lengths, batch.target_inputs)?;
-        let [b, t, v] = out.logits.dims();
-        let loss = loss_fn
-            .forward(
-                out.logits.reshape([b * t, v]),
-                batch.target_outputs.reshape([b * t]),
-            )
-            .into_scalar::<f32>();
-        sum += f64::from(loss) * batch.target_tokens as f64;
-        tokens += batch.target_tokens;
+        let batch_tokens = batch.target_tokens;
+        let loss = batch_loss(model, batch)?.into_scalar::<f32>();
+        sum += f64::from(loss) * batch_tokens as f64;
+        tokens += batch_tokens;
     }
     Ok(sum / tokens.max(1) as f64)
 }

@@ -192,7 +192,7 @@ impl Trained {
         decoding.validate()?;
         if !(1..=decoding.beam).contains(&n_best) {
             return Err(TrainerError::invalid(
-                "--nbest",
+                "n_best",
                 n_best,
                 format!("must be between 1 and the beam width ({})", decoding.beam),
             ));
@@ -446,7 +446,8 @@ pub struct Evaluation {
     pub beam: usize,
     /// Number of items scored.
     pub items: usize,
-    /// The scores, in percent (see [`task_scores`]).
+    /// The scores, in percent: `exact_match` for every task, `wer` and `per` for g2p, `bleu`
+    /// and `chrf` for translation (see [`metrics`](crate::metrics)).
     pub scores: BTreeMap<String, f64>,
     /// Mean cross-entropy (nats per target token, `<eos>` included) of each item's first
     /// reference under teacher forcing.
@@ -462,4 +463,16 @@ pub struct Evaluation {
     pub seconds: f64,
     /// Every item with its prediction.
     pub examples: Vec<Example>,
+}
+
+impl Evaluation {
+    /// Writes the evaluation to `path` as JSON, atomically.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainerError::Io`] naming the file.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let json = serde_json::to_vec_pretty(self).expect("evaluations serialise");
+        crate::run::write_atomic(path, &json)
+    }
 }

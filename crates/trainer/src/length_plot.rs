@@ -65,7 +65,7 @@ fn common_buckets(curves: &[LengthCurve], metric: &str) -> Result<Vec<String>> {
         {
             let known: Vec<&String> = bucket.scores.keys().collect();
             return Err(TrainerError::invalid(
-                "--metric",
+                "metric",
                 metric,
                 format!("{} has no such score (it has {known:?})", curve.label),
             ));

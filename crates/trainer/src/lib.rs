@@ -9,42 +9,58 @@
 //! - [`Trained`]: a run loaded for [`Trained::predict`] and [`Trained::evaluate`].
 //! - [`metrics`]: exact match, G2P WER/PER, sacreBLEU-compatible BLEU and chrF.
 //! - [`write_attention_pictures`]: heatmap PNG/SVG, decoding GIF, weights JSON.
-//! - [`download`](mod@download): the public data sets, SHA-256 checked.
+//! - [`download`]: the public data sets, SHA-256 checked.
+//! - Building blocks of a training loop of one's own: [`make_batch`], [`batch_loss`],
+//!   [`data_parallel`] (a batch's gradients on several threads), [`model_bytes`].
 //!
-//! Sits at the top of the library crates: `attention-core` ← `encoder`/`decoder` ← `trainer`.
-//! Only this crate (and `xtask`) touches the filesystem.
+//! Every item has one path: the crate root, or one of the three public modules ([`tasks`],
+//! [`metrics`], [`data_parallel`]).
+//!
+//! Sits at the top of the library crates: `fused-ops` ← `attention-core` ← `encoder`/`decoder`
+//! ← `trainer`. Only this crate (and `xtask`) touches the filesystem. Its errors name
+//! configuration fields (`training.learning_rate`) and values, never a command line's flags.
 #![warn(missing_docs)]
 #![recursion_limit = "256"]
 
-pub mod backend;
-pub mod batch;
-pub mod checkpoint;
-pub mod config;
-pub mod data;
+mod backend;
+mod batch;
+mod checkpoint;
+mod config;
+mod data;
 pub mod data_parallel;
-pub mod download;
+mod download;
 mod error;
-pub mod evaluate;
-pub mod inference;
-pub mod length_plot;
+mod evaluate;
+mod inference;
+mod length_plot;
+mod loss;
 pub mod metrics;
-pub mod plot;
-pub mod progress;
-pub mod run;
+mod plot;
+mod progress;
+mod run;
 pub mod tasks;
-pub mod text_file;
-pub mod tokenize;
-pub mod training;
-pub mod vocab;
+mod text_file;
+mod tokenize;
+mod training;
+mod vocab;
 
 pub use backend::Backend;
-pub use config::{DecodingOptions, ModelOptions, RunConfig, TaskConfig, TaskKind, TrainingOptions};
+pub use batch::{Batch, EncodedPair, make_batch, padded, target_tokens};
+pub use checkpoint::model_bytes;
+pub use config::{
+    CONFIG_VERSION, DecodingOptions, Languages, ModelOptions, RunConfig, SplitNames, SplitSizes,
+    TaskConfig, TaskKind, TrainingOptions,
+};
+pub use data::{EvalItem, FileChecksum, Pair, TaskData};
 pub use download::{DATA_SETS, DataSet, data_set, download};
 pub use error::{Result, TrainerError};
+pub use evaluate::{decode, decode_on};
 pub use inference::{Alternative, Evaluation, InputError, LengthBucket, Prediction, Trained};
-pub use length_plot::{LengthCurve, length_table, write_length_plot};
+pub use length_plot::{LengthCurve, bucket_label, length_table, write_length_plot};
+pub use loss::{batch_loss, token_cross_entropy};
 pub use plot::{PictureFiles, write_attention_pictures};
-pub use run::RunDir;
+pub use run::{RunDir, git_commit_in};
+pub use text_file::{TextFile, parse_text, read_text_file};
 pub use tokenize::Tokenizer;
 pub use training::{ResumeChanges, TrainRequest, TrainSummary, train};
 pub use vocab::Vocab;

@@ -17,6 +17,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::{RunConfig, SplitSizes};
+use crate::data::FileChecksum;
+use crate::training::Prepared;
 use crate::{Result, TrainerError};
 
 /// Writes `bytes` to `path` atomically: to a temporary file beside it, flushed to disk, then
@@ -194,16 +197,42 @@ pub struct Manifest {
     pub backend: String,
     /// The seed.
     pub seed: u64,
-    /// `(path, sha256)` of every data file read.
-    pub data_checksums: Vec<(String, String)>,
-    /// Training pairs, validation and test items.
-    pub examples: (usize, usize, usize),
+    /// Every data file read, with its SHA-256.
+    pub data_checksums: Vec<FileChecksum>,
+    /// How many training pairs, validation and test items the run had.
+    pub examples: SplitSizes,
     /// Number of model parameters.
     pub parameters: usize,
     /// The longest training source, in tokens (inputs longer than this are outside what the
     /// model has seen).
     #[serde(default)]
     pub longest_source: usize,
+}
+
+impl Manifest {
+    /// The manifest of a new run of `config` on `prepared` data, with a model of `parameters`
+    /// parameters, made from this program and (if any) the current git checkout.
+    pub fn new(config: &RunConfig, prepared: &Prepared, parameters: usize) -> Self {
+        Self {
+            program_version: env!("CARGO_PKG_VERSION").to_string(),
+            git_commit: git_commit(),
+            backend: config.backend.name().to_string(),
+            seed: config.training.seed,
+            data_checksums: prepared.data.checksums.clone(),
+            examples: SplitSizes {
+                train: prepared.train.len(),
+                valid: prepared.data.valid.len(),
+                test: prepared.data.test.len(),
+            },
+            parameters,
+            longest_source: prepared
+                .train
+                .iter()
+                .map(|p| p.source.len())
+                .max()
+                .unwrap_or(0),
+        }
+    }
 }
 
 /// The commit of the git checkout holding the current directory, if any (see [`git_commit_in`]).
@@ -232,4 +261,35 @@ pub fn git_commit_in(dir: &Path) -> Option<String> {
     } else {
         format!("{commit}-dirty")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_manifest_written_with_arrays_reads_into_named_parts() {
+        let shipped = include_str!("../../../models/g2p-cmudict/manifest.json");
+        let manifest: Manifest = serde_json::from_str(shipped).unwrap();
+        assert_eq!(
+            manifest.examples,
+            SplitSizes {
+                train: 108_009,
+                valid: 5_087,
+                test: 12_000
+            }
+        );
+        assert_eq!(manifest.data_checksums.len(), 2);
+        assert!(manifest.data_checksums[0].path.ends_with("g014b2b.train"));
+        assert_eq!(manifest.longest_source, 22);
+        let written = serde_json::to_value(&manifest).unwrap();
+        assert_eq!(written["examples"]["valid"], 5_087);
+        assert_eq!(
+            written["data_checksums"][1]["sha256"]
+                .as_str()
+                .unwrap()
+                .len(),
+            64
+        );
+    }
 }

@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
-use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use decoder::Seq2Seq;
@@ -18,8 +17,9 @@ use crate::checkpoint::{self, Best, TrainingState};
 use crate::config::RunConfig;
 use crate::data_parallel;
 use crate::evaluate::{decode, mean_loss, selection_score, task_scores};
+use crate::loss::batch_loss;
 use crate::progress::Progress;
-use crate::run::{EpochMetrics, Manifest, RunDir, git_commit, write_atomic};
+use crate::run::{EpochMetrics, Manifest, RunDir, write_atomic};
 use crate::tasks;
 use crate::vocab::Vocab;
 use crate::{Result, TrainerError};
@@ -116,7 +116,7 @@ pub fn prepare(config: &RunConfig, vocabs: Option<(Vocab, Vocab)>) -> Result<Pre
         .collect();
     if train.is_empty() {
         return Err(TrainerError::invalid(
-            "--max-train-len",
+            "task.max_train_len",
             max,
             "no training pair is that short",
         ));
@@ -180,6 +180,10 @@ pub fn clip_global_norm(model: &Seq2Seq, grads: &mut GradientsParams, max_norm: 
 /// Trains a model as `request` says, writing the run directory as it goes. On CPU the result
 /// is a function of the seed; concurrent calls in one process run one after the other.
 ///
+/// The loop's phases: open the run (a new one, or a resumed one at its checkpoint), train an
+/// epoch one step per batch, validate, and end the epoch (best model, learning rate, checkpoint,
+/// metrics).
+///
 /// # Errors
 ///
 /// Bad options or data, a run directory that already holds a run (without `resume`) or holds
@@ -190,267 +194,345 @@ pub fn train(request: TrainRequest) -> Result<TrainSummary> {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let started = Instant::now();
-    let run = RunDir::new(&request.out);
-    let config = if let Some(changes) = &request.resume {
-        let mut stored = RunConfig::load(&run.config()).map_err(|e| match e {
-            TrainerError::Io { path, .. } => {
-                TrainerError::run(path, "no run to resume here (config.json is missing)")
-            }
-            other => other,
-        })?;
-        let before = stored.clone();
-        stored.training.epochs = changes.epochs.unwrap_or(stored.training.epochs);
-        stored.training.threads = changes.threads.unwrap_or(stored.training.threads);
-        if stored != before {
-            stored.validate()?;
-            stored.save(&run.config())?;
+    let mut session = Session::open(&request)?;
+    let mut interrupted = false;
+    while session.wants_another_epoch() {
+        let epoch_started = Instant::now();
+        if session.train_epoch(request.stop.as_deref())? == EpochEnd::Interrupted {
+            interrupted = true;
+            break;
         }
-        stored
-    } else {
-        if run.config().exists() {
-            return Err(TrainerError::run(
-                run.config(),
-                "this directory already holds a run; pass --resume to continue it, or choose another --out",
-            ));
-        }
-        request.config.clone()
-    };
-    config.validate()?;
-    let vocabs = if request.resume.is_some() {
-        Some((
-            Vocab::load(&run.source_vocab())?,
-            Vocab::load(&run.target_vocab())?,
-        ))
-    } else {
-        None
-    };
-    let prepared = prepare(&config, vocabs)?;
-    let seed = config.training.seed;
+        let validation = session.validate()?;
+        session.end_epoch(validation, epoch_started)?;
+    }
+    Ok(session.summary(interrupted, started))
+}
 
-    let device = config.backend.device()?;
-    let train_device = device.clone().autodiff();
-    train_device.seed(seed);
-    let model_config = config
-        .model
-        .seq2seq(prepared.source_vocab.len(), prepared.target_vocab.len());
-    let mut model = model_config.init(&train_device)?;
-    let mut optimizer = AdamConfig::new().init();
-    let mut state = TrainingState {
-        epoch: 0,
-        batches_done: 0,
-        step: 0,
-        epoch_loss: (0.0, 0),
-        learning_rate: config.training.learning_rate,
-        best: None,
-        bad_epochs: 0,
-    };
-    let mut last_checkpoint = None;
-    if request.resume.is_some() {
-        if let Some(&step) = run.checkpoint_steps().last() {
-            let dir = run.checkpoint(step);
-            (model, optimizer, state) = checkpoint::load(&dir, model, optimizer)?;
-            last_checkpoint = Some(dir);
+/// How [`Session::train_epoch`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EpochEnd {
+    /// Every batch trained.
+    Complete,
+    /// A stop request; a checkpoint holds the position within the epoch.
+    Interrupted,
+}
+
+/// An epoch's validation: loss under teacher forcing and the task's scores of greedy outputs.
+struct Validation {
+    loss: f64,
+    scores: BTreeMap<String, f64>,
+    /// The score that picks the best epoch (higher is better).
+    score: f64,
+}
+
+/// A training run in progress: its directory, data, model, optimizer and position.
+struct Session {
+    run: RunDir,
+    config: RunConfig,
+    prepared: Prepared,
+    /// Validation uses at most `valid_limit` items.
+    valid_len: usize,
+    device: Device,
+    train_device: Device,
+    model: Seq2Seq,
+    optimizer: burn::optim::ModuleOptimizer,
+    state: TrainingState,
+    /// The best epoch's validation scores (for the summary).
+    best_scores: Option<BTreeMap<String, f64>>,
+    last_checkpoint: Option<PathBuf>,
+    progress: Progress,
+}
+
+impl Session {
+    /// Opens the run of `request`: a new one (its directory, configuration, vocabularies and
+    /// manifest written) or, with `resume`, the run in `out` at its latest checkpoint.
+    fn open(request: &TrainRequest) -> Result<Self> {
+        let run = RunDir::new(&request.out);
+        let config = match &request.resume {
+            Some(changes) => resumed_config(&run, changes)?,
+            None => new_config(&run, &request.config)?,
+        };
+        config.validate()?;
+        let resuming = request.resume.is_some();
+        let vocabs = if resuming {
+            Some((
+                Vocab::load(&run.source_vocab())?,
+                Vocab::load(&run.target_vocab())?,
+            ))
+        } else {
+            None
+        };
+        let prepared = prepare(&config, vocabs)?;
+        let device = config.backend.device()?;
+        let train_device = device.clone().autodiff();
+        train_device.seed(config.training.seed);
+        let model = config
+            .model
+            .seq2seq(prepared.source_vocab.len(), prepared.target_vocab.len())
+            .init(&train_device)?;
+        let valid_len = prepared
+            .valid
+            .len()
+            .min(config.training.valid_limit.unwrap_or(usize::MAX));
+        let mut session = Session {
+            state: TrainingState::start(config.training.learning_rate),
+            run,
+            config,
+            prepared,
+            valid_len,
+            device,
+            train_device,
+            model,
+            optimizer: AdamConfig::new().init(),
+            best_scores: None,
+            last_checkpoint: None,
+            progress: Progress::new(request.quiet),
+        };
+        if resuming {
+            session.restore()?;
+        } else {
+            session.create_run()?;
         }
-    } else {
+        Ok(session)
+    }
+
+    /// Loads the latest checkpoint, if the run wrote one, and the best epoch's scores.
+    fn restore(&mut self) -> Result<()> {
+        if let Some(&step) = self.run.checkpoint_steps().last() {
+            let dir = self.run.checkpoint(step);
+            (self.model, self.optimizer, self.state) =
+                checkpoint::load(&dir, self.model.clone(), self.optimizer.clone())?;
+            self.last_checkpoint = Some(dir);
+        }
+        if let Some(best) = &self.state.best {
+            let metrics = self.run.read_metrics()?;
+            self.best_scores = metrics
+                .into_iter()
+                .find(|m| m.epoch == best.epoch)
+                .map(|m| m.valid);
+        }
+        Ok(())
+    }
+
+    /// Writes a new run's directory: configuration, vocabularies and manifest.
+    fn create_run(&self) -> Result<()> {
+        let (run, prepared) = (&self.run, &self.prepared);
         run.create()?;
-        config.save(&run.config())?;
+        self.config.save(&run.config())?;
         prepared.source_vocab.save(&run.source_vocab())?;
         prepared.target_vocab.save(&run.target_vocab())?;
-        let manifest = Manifest {
-            program_version: env!("CARGO_PKG_VERSION").to_string(),
-            git_commit: git_commit(),
-            backend: config.backend.name().to_string(),
-            seed,
-            data_checksums: prepared.data.checksums.clone(),
-            examples: (
-                prepared.train.len(),
-                prepared.data.valid.len(),
-                prepared.data.test.len(),
-            ),
-            parameters: model.num_params(),
-            longest_source: prepared
-                .train
-                .iter()
-                .map(|p| p.source.len())
-                .max()
-                .unwrap_or(0),
-        };
+        let manifest = Manifest::new(&self.config, prepared, self.model.num_params());
         write_atomic(
             &run.manifest(),
             &serde_json::to_vec_pretty(&manifest).expect("manifests serialise"),
-        )?;
+        )
     }
 
-    let loss_fn = CrossEntropyLossConfig::new()
-        .with_pad_tokens(Some(vec![Vocab::PAD_ID]))
-        .init(&train_device);
-    let (_, target_tokenizer) = tasks::tokenizers(&config.task);
-    let valid_limit = config.training.valid_limit.unwrap_or(usize::MAX);
-    let valid_items = &prepared.data.valid[..prepared.data.valid.len().min(valid_limit)];
-    let valid_pairs = &prepared.valid[..valid_items.len()];
-    let mut progress = Progress::new(request.quiet);
-    let stop_requested = || {
-        request
-            .stop
-            .as_ref()
-            .is_some_and(|s| s.load(Ordering::SeqCst))
-    };
-    let mut summary = TrainSummary {
-        run: run.clone(),
-        epochs: state.epoch,
-        best: None,
-        stopped_early: false,
-        interrupted: false,
-        seconds: 0.0,
-    };
+    /// Whether the run goes on: epochs left and validation still improving.
+    fn wants_another_epoch(&self) -> bool {
+        self.state.epoch < self.config.training.epochs
+            && self.state.bad_epochs < self.config.training.patience
+    }
 
-    let save_checkpoint = |model: &Seq2Seq,
-                           optimizer: &burn::optim::ModuleOptimizer,
-                           state: &TrainingState|
-     -> Result<PathBuf> {
-        let dir = checkpoint::save(&run, model, optimizer, state)?;
-        let steps = run.checkpoint_steps();
-        for &old in steps.iter().rev().skip(KEEP_CHECKPOINTS) {
-            let _ = std::fs::remove_dir_all(run.checkpoint(old));
-        }
-        Ok(dir)
-    };
-
-    while state.epoch < config.training.epochs && state.bad_epochs < config.training.patience {
-        let epoch = state.epoch + 1;
-        let epoch_started = Instant::now();
+    /// Trains on the next epoch's batches (from where a mid-epoch checkpoint left off), until
+    /// they end or `stop` is set.
+    fn train_epoch(&mut self, stop: Option<&AtomicBool>) -> Result<EpochEnd> {
+        let epoch = self.state.epoch + 1;
+        let training = &self.config.training;
         let batches = bucketed_batches(
-            &prepared.train,
-            config.training.batch_size,
-            seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            &self.prepared.train,
+            training.batch_size,
+            training.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
         );
-        progress.start_epoch(epoch, config.training.epochs, batches.len());
-        progress.resume_epoch(state.epoch_loss.0, state.epoch_loss.1);
-        for indices in &batches[state.batches_done..] {
-            if stop_requested() {
-                progress.finish();
-                state.epoch_loss = progress.epoch_loss();
-                save_checkpoint(&model, &optimizer, &state)?;
-                summary.interrupted = true;
-                break;
+        self.progress
+            .start_epoch(epoch, training.epochs, batches.len());
+        self.progress
+            .resume_epoch(self.state.epoch_loss.0, self.state.epoch_loss.1);
+        for indices in &batches[self.state.batches_done..] {
+            if stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
+                self.progress.finish();
+                self.state.epoch_loss = self.progress.epoch_loss();
+                self.save_checkpoint()?;
+                return Ok(EpochEnd::Interrupted);
             }
-            // Dropout draws from the device's generator, seeded per step so that a resumed run
-            // draws what an uninterrupted one would.
-            train_device.seed(seed.wrapping_add(state.step as u64 + 1));
-            let pairs: Vec<&EncodedPair> = indices.iter().map(|&i| &prepared.train[i]).collect();
-            let batch_tokens = target_tokens(&pairs);
-            let shards = data_parallel::split(&pairs, config.training.threads);
-            let (loss_value, mut grads) =
-                data_parallel::sharded_gradients(&model, shards, |model, shard| {
-                    let batch = make_batch(shard, &train_device);
-                    let out =
-                        model.forward(batch.source, &batch.source_lengths, batch.target_inputs)?;
-                    let [b, t, v] = out.logits.dims();
-                    let loss = loss_fn.forward(
-                        out.logits.reshape([b * t, v]),
-                        batch.target_outputs.reshape([b * t]),
-                    );
-                    // The loss is a mean over target tokens: weighted by the shard's share, the
-                    // shards' losses (and gradients) sum to the whole batch's.
-                    Ok(loss * (batch.target_tokens as f32 / batch_tokens as f32))
-                })?;
-            if !loss_value.is_finite() {
-                progress.finish();
-                return Err(TrainerError::Diverged {
-                    loss: loss_value,
-                    epoch,
-                    step: state.step + 1,
-                    checkpoint: last_checkpoint,
-                });
-            }
-            if let Some(max_norm) = config.training.clip_norm {
-                clip_global_norm(&model, &mut grads, max_norm);
-            }
-            model = optimizer.step(state.learning_rate, model, grads);
-            state.step += 1;
-            state.batches_done += 1;
-            progress.batch(f64::from(loss_value), batch_tokens);
+            self.step(indices)?;
         }
-        if summary.interrupted {
-            break;
-        }
-        progress.finish();
+        self.progress.finish();
+        Ok(EpochEnd::Complete)
+    }
 
-        // Validation: loss under teacher forcing, and the task's scores of greedy outputs.
-        let valid_model = model.valid();
-        let valid_loss = mean_loss(
-            &valid_model,
-            valid_pairs,
-            config.training.batch_size,
-            &device,
-        )?;
-        let sources: Vec<Vec<usize>> = valid_pairs.iter().map(|p| p.source.clone()).collect();
+    /// One optimiser step on the training pairs `indices`: the loss and gradients (summed over
+    /// `threads` shards), clipping, Adam.
+    fn step(&mut self, indices: &[usize]) -> Result<()> {
+        let training = &self.config.training;
+        // Dropout draws from the device's generator, seeded per step so that a resumed run
+        // draws what an uninterrupted one would.
+        self.train_device
+            .seed(training.seed.wrapping_add(self.state.step as u64 + 1));
+        let pairs: Vec<&EncodedPair> = indices.iter().map(|&i| &self.prepared.train[i]).collect();
+        let batch_tokens = target_tokens(&pairs);
+        let shards = data_parallel::split(&pairs, training.threads);
+        let device = &self.train_device;
+        let (loss, mut grads) =
+            data_parallel::sharded_gradients(&self.model, shards, |model, shard| {
+                let batch = make_batch(shard, device);
+                // The loss is a mean over target tokens: weighted by the shard's share, the
+                // shards' losses (and gradients) sum to the whole batch's.
+                let share = batch.target_tokens as f32 / batch_tokens as f32;
+                Ok(batch_loss(model, batch)? * share)
+            })?;
+        if !loss.is_finite() {
+            self.progress.finish();
+            return Err(TrainerError::Diverged {
+                loss,
+                epoch: self.state.epoch + 1,
+                step: self.state.step + 1,
+                checkpoint: self.last_checkpoint.clone(),
+            });
+        }
+        if let Some(max_norm) = training.clip_norm {
+            clip_global_norm(&self.model, &mut grads, max_norm);
+        }
+        self.model = self
+            .optimizer
+            .step(self.state.learning_rate, self.model.clone(), grads);
+        self.state.step += 1;
+        self.state.batches_done += 1;
+        self.progress.batch(f64::from(loss), batch_tokens);
+        Ok(())
+    }
+
+    /// The validation loss under teacher forcing, and the task's scores of greedy outputs.
+    fn validate(&self) -> Result<Validation> {
+        let model = self.model.valid();
+        let pairs = &self.prepared.valid[..self.valid_len];
+        let items = &self.prepared.data.valid[..self.valid_len];
+        let loss = mean_loss(&model, pairs, self.config.training.batch_size, &self.device)?;
+        let sources: Vec<Vec<usize>> = pairs.iter().map(|p| p.source.clone()).collect();
         let greedy = crate::config::DecodingOptions {
             beam: 1,
-            ..config.decoding.clone()
+            ..self.config.decoding.clone()
         };
-        let hyps = decode(&valid_model, &sources, &greedy, &device)?;
-        let predictions: Vec<Vec<String>> = hyps
+        let predictions: Vec<Vec<String>> = decode(&model, &sources, &greedy, &self.device)?
             .iter()
-            .map(|h| prepared.target_vocab.decode(&h.tokens))
+            .map(|h| self.prepared.target_vocab.decode(&h.tokens))
             .collect();
-        let scores = task_scores(
-            config.task.kind,
-            &predictions,
-            valid_items,
-            target_tokenizer,
-        );
-        let score = selection_score(config.task.kind, &scores);
+        let task = self.config.task.kind;
+        let (_, target_tokenizer) = tasks::tokenizers(&self.config.task);
+        let scores = task_scores(task, &predictions, items, target_tokenizer);
+        Ok(Validation {
+            loss,
+            score: selection_score(task, &scores),
+            scores,
+        })
+    }
 
-        let learning_rate = state.learning_rate;
-        let improved = state
+    /// Ends an epoch: keeps the model if it is the best so far (else decays the learning
+    /// rate), writes a checkpoint and the epoch's metrics, prints its line.
+    fn end_epoch(&mut self, validation: Validation, started: Instant) -> Result<()> {
+        let epoch = self.state.epoch + 1;
+        let learning_rate = self.state.learning_rate;
+        let improved = self
+            .state
             .best
-            .is_none_or(|best| best.beaten_by(score, valid_loss));
+            .is_none_or(|best| best.beaten_by(validation.score, validation.loss));
         if improved {
-            state.best = Some(Best {
-                score,
-                valid_loss,
+            self.state.best = Some(Best {
+                score: validation.score,
+                valid_loss: validation.loss,
                 epoch,
             });
-            state.bad_epochs = 0;
-            write_atomic(&run.model(), &checkpoint::model_bytes(&valid_model)?)?;
+            self.best_scores = Some(validation.scores.clone());
+            self.state.bad_epochs = 0;
+            let bytes = checkpoint::model_bytes(&self.model.valid())?;
+            write_atomic(&self.run.model(), &bytes)?;
         } else {
-            state.bad_epochs += 1;
-            state.learning_rate *= config.training.lr_decay;
+            self.state.bad_epochs += 1;
+            self.state.learning_rate *= self.config.training.lr_decay;
         }
-        state.epoch = epoch;
-        state.batches_done = 0;
-        state.epoch_loss = (0.0, 0);
-        last_checkpoint = Some(save_checkpoint(&model, &optimizer, &state)?);
+        self.state.epoch = epoch;
+        self.state.batches_done = 0;
+        self.state.epoch_loss = (0.0, 0);
+        self.last_checkpoint = Some(self.save_checkpoint()?);
         let metrics = EpochMetrics {
             epoch,
-            train_loss: progress.mean_loss(),
-            valid_loss,
-            valid_perplexity: valid_loss.exp(),
-            valid: scores.clone(),
+            train_loss: self.progress.mean_loss(),
+            valid_loss: validation.loss,
+            valid_perplexity: validation.loss.exp(),
+            valid: validation.scores,
             learning_rate,
-            tokens_per_second: progress.tokens_per_second(),
-            seconds: epoch_started.elapsed().as_secs_f64(),
+            tokens_per_second: self.progress.tokens_per_second(),
+            seconds: started.elapsed().as_secs_f64(),
         };
-        run.record_metrics(&metrics)?;
-        let shown: Vec<String> = scores.iter().map(|(k, v)| format!("{k} {v:.2}")).collect();
-        progress.line(&format!(
-            "epoch {epoch}: train loss {:.4}, valid loss {valid_loss:.4} (ppl {:.2}), {}{}",
+        self.run.record_metrics(&metrics)?;
+        let shown: Vec<String> = metrics
+            .valid
+            .iter()
+            .map(|(k, v)| format!("{k} {v:.2}"))
+            .collect();
+        self.progress.line(&format!(
+            "epoch {epoch}: train loss {:.4}, valid loss {:.4} (ppl {:.2}), {}{}",
             metrics.train_loss,
+            metrics.valid_loss,
             metrics.valid_perplexity,
             shown.join(", "),
             if improved { " *" } else { "" }
         ));
-        summary.epochs = epoch;
+        Ok(())
     }
-    summary.stopped_early = state.bad_epochs >= config.training.patience;
-    let metrics = run.read_metrics()?;
-    summary.best = state.best.and_then(|best| {
-        metrics
-            .iter()
-            .find(|m| m.epoch == best.epoch)
-            .map(|m| (best.epoch, m.valid.clone()))
-    });
-    summary.seconds = started.elapsed().as_secs_f64();
-    Ok(summary)
+
+    /// Writes a checkpoint of where training stands, keeping the newest [`KEEP_CHECKPOINTS`].
+    fn save_checkpoint(&self) -> Result<PathBuf> {
+        let dir = checkpoint::save(&self.run, &self.model, &self.optimizer, &self.state)?;
+        let steps = self.run.checkpoint_steps();
+        for &old in steps.iter().rev().skip(KEEP_CHECKPOINTS) {
+            let _ = std::fs::remove_dir_all(self.run.checkpoint(old));
+        }
+        Ok(dir)
+    }
+
+    /// How the run ended.
+    fn summary(self, interrupted: bool, started: Instant) -> TrainSummary {
+        TrainSummary {
+            epochs: self.state.epoch,
+            best: self
+                .state
+                .best
+                .zip(self.best_scores)
+                .map(|(b, s)| (b.epoch, s)),
+            stopped_early: self.state.bad_epochs >= self.config.training.patience,
+            interrupted,
+            seconds: started.elapsed().as_secs_f64(),
+            run: self.run,
+        }
+    }
+}
+
+/// The configuration of a new run in `run`, which must not hold one yet.
+fn new_config(run: &RunDir, config: &RunConfig) -> Result<RunConfig> {
+    if run.config().exists() {
+        return Err(TrainerError::RunExists {
+            path: run.root.clone(),
+        });
+    }
+    Ok(config.clone())
+}
+
+/// The stored configuration of the run in `run` with `changes`, written back when they change
+/// it (so that the directory keeps describing the run).
+fn resumed_config(run: &RunDir, changes: &ResumeChanges) -> Result<RunConfig> {
+    let mut stored = RunConfig::load(&run.config()).map_err(|e| match e {
+        TrainerError::Io { path, .. } => {
+            TrainerError::run(path, "no run to resume here (config.json is missing)")
+        }
+        other => other,
+    })?;
+    let before = stored.clone();
+    stored.training.epochs = changes.epochs.unwrap_or(stored.training.epochs);
+    stored.training.threads = changes.threads.unwrap_or(stored.training.threads);
+    if stored != before {
+        stored.validate()?;
+        stored.save(&run.config())?;
+    }
+    Ok(stored)
 }

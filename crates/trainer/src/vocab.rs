@@ -8,13 +8,13 @@ use serde::{Deserialize, Serialize};
 use crate::{Result, TrainerError};
 
 /// Padding (id 0).
-pub const PAD: &str = "<pad>";
+const PAD: &str = "<pad>";
 /// Begin of sequence (id 1).
-pub const BOS: &str = "<bos>";
+const BOS: &str = "<bos>";
 /// End of sequence (id 2).
-pub const EOS: &str = "<eos>";
+const EOS: &str = "<eos>";
 /// Unknown token (id 3).
-pub const UNK: &str = "<unk>";
+const UNK: &str = "<unk>";
 
 /// A vocabulary: `<pad>`, `<bos>`, `<eos>`, `<unk>` at ids 0–3, then tokens by frequency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,13 +64,13 @@ impl From<Vocab> for VocabFile {
 }
 
 impl Vocab {
-    /// Id of [`PAD`].
+    /// Id of `<pad>`.
     pub const PAD_ID: usize = 0;
-    /// Id of [`BOS`].
+    /// Id of `<bos>`.
     pub const BOS_ID: usize = 1;
-    /// Id of [`EOS`].
+    /// Id of `<eos>`.
     pub const EOS_ID: usize = 2;
-    /// Id of [`UNK`].
+    /// Id of `<unk>`.
     pub const UNK_ID: usize = 3;
 
     /// Builds a vocabulary from token sequences: tokens seen at least `min_count` times, most

@@ -7,15 +7,12 @@
 #![recursion_limit = "256"]
 
 use burn::module::Module;
-use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use burn::store::ModuleRecord;
 use burn::tensor::Bytes;
 use decoder::Seq2Seq;
-use trainer::batch::{EncodedPair, make_batch};
-use trainer::checkpoint::model_bytes;
-use trainer::{Backend, ModelOptions, Vocab};
+use trainer::{Backend, EncodedPair, ModelOptions, batch_loss, make_batch, model_bytes};
 
 /// Outputs of different backends agree to this (absolute, on logits and weights).
 const OUTPUT_TOLERANCE: f32 = 1e-4;
@@ -131,22 +128,12 @@ fn twenty_training_steps_give_the_same_loss_curve_everywhere() {
         let device = device.clone().autodiff();
         let mut model = load(&bytes, &device);
         let mut optim = AdamConfig::new().init();
-        let loss_fn = CrossEntropyLossConfig::new()
-            .with_pad_tokens(Some(vec![Vocab::PAD_ID]))
-            .init(&device);
         let mut losses = Vec::new();
         for step in 0..20 {
             let data = pairs(16, step);
             let refs: Vec<&EncodedPair> = data.iter().collect();
             let batch = make_batch(&refs, &device);
-            let out = model
-                .forward(batch.source, &batch.source_lengths, batch.target_inputs)
-                .unwrap();
-            let [b, t, v] = out.logits.dims();
-            let loss = loss_fn.forward(
-                out.logits.reshape([b * t, v]),
-                batch.target_outputs.reshape([b * t]),
-            );
+            let loss = batch_loss(&model, batch).unwrap();
             losses.push(f64::from(loss.clone().into_scalar::<f32>()));
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(3e-3, model, grads);

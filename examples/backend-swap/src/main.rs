@@ -13,9 +13,7 @@ use burn::module::Module;
 use burn::prelude::*;
 use burn::store::ModuleRecord;
 use burn::tensor::Bytes;
-use trainer::batch::{EncodedPair, make_batch};
-use trainer::checkpoint::model_bytes;
-use trainer::{Backend, ModelOptions, TrainerError};
+use trainer::{Backend, EncodedPair, ModelOptions, TrainerError, make_batch, model_bytes};
 
 fn host<const D: usize>(t: Tensor<D>) -> Vec<f32> {
     t.into_data()

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use crate::config::SplitSizes;
 use crate::data::{EvalItem, Pair, TaskData};
 use crate::text_file::read_text_file;
 use crate::tokenize::Tokenizer;
@@ -35,27 +36,12 @@ const WEEKDAYS: [&str; 7] = [
 const FIRST_YEAR: u32 = 1950;
 const LAST_YEAR: u32 = 2049;
 
-/// How many examples of each split [`generate`] makes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DatesSizes {
-    /// Training pairs.
-    pub train: usize,
-    /// Validation items.
-    pub valid: usize,
-    /// Test items.
-    pub test: usize,
-}
-
-impl Default for DatesSizes {
-    /// 20 000 / 1 000 / 1 000.
-    fn default() -> Self {
-        Self {
-            train: 20_000,
-            valid: 1_000,
-            test: 1_000,
-        }
-    }
-}
+/// How many examples of each split [`generate`] makes by default: 20 000 / 1 000 / 1 000.
+pub const DEFAULT_SIZES: SplitSizes = SplitSizes {
+    train: 20_000,
+    valid: 1_000,
+    test: 1_000,
+};
 
 /// A calendar date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -205,7 +191,7 @@ impl SplitMix {
 /// Generates the `dates` task from `seed`: the dates of 1950–2049 are shuffled and split
 /// 90/5/5 into train, valid and test pools (so no date, hence no source, is in two splits),
 /// then each example draws a date from its pool and one of the [`FORMATS`] written forms.
-pub fn generate(seed: u64, sizes: DatesSizes) -> TaskData {
+pub fn generate(seed: u64, sizes: SplitSizes) -> TaskData {
     let mut rng = SplitMix::new(seed);
     let mut dates = Date::all();
     rng.shuffle(&mut dates);
@@ -345,7 +331,7 @@ mod tests {
 
     #[test]
     fn splits_are_disjoint_and_seeded() {
-        let sizes = DatesSizes {
+        let sizes = SplitSizes {
             train: 3000,
             valid: 300,
             test: 300,

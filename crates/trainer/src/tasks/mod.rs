@@ -7,7 +7,7 @@ pub mod parallel;
 use std::path::{Path, PathBuf};
 
 use crate::config::{TaskConfig, TaskKind};
-use crate::data::{EvalItem, TaskData};
+use crate::data::{EvalItem, FileChecksum, TaskData};
 use crate::tokenize::Tokenizer;
 use crate::{Result, TrainerError};
 
@@ -33,7 +33,7 @@ pub fn normalise_source(task: &TaskConfig, text: &str) -> String {
     }
 }
 
-/// The g2p test file: `--test-data`, or the training file with extension `.test`.
+/// The g2p test file: `test_data`, or the training file with extension `.test`.
 pub fn g2p_test_path(task: &TaskConfig) -> Option<PathBuf> {
     task.test_data
         .clone()
@@ -43,7 +43,7 @@ pub fn g2p_test_path(task: &TaskConfig) -> Option<PathBuf> {
 fn data_path(task: &TaskConfig) -> Result<&Path> {
     task.data.as_deref().ok_or_else(|| {
         TrainerError::invalid(
-            "--data",
+            "task.data",
             "(none)",
             format!("the {} task needs a data path", task.kind.name()),
         )
@@ -57,13 +57,7 @@ fn data_path(task: &TaskConfig) -> Result<&Path> {
 /// The reading errors of the task's files, naming file and line.
 pub fn load(task: &TaskConfig, seed: u64) -> Result<TaskData> {
     match task.kind {
-        TaskKind::Dates => {
-            let (train, valid, test) = task.dates_sizes;
-            Ok(dates::generate(
-                seed,
-                dates::DatesSizes { train, valid, test },
-            ))
-        }
+        TaskKind::Dates => Ok(dates::generate(seed, task.dates_sizes)),
         TaskKind::G2p => {
             let train_path = data_path(task)?;
             let test_path = g2p_test_path(task).expect("data is set");
@@ -74,17 +68,21 @@ pub fn load(task: &TaskConfig, seed: u64) -> Result<TaskData> {
                 valid: dev.items(),
                 test: test.items(),
                 checksums: vec![
-                    (train_path.display().to_string(), train.sha256.clone()),
-                    (test_path.display().to_string(), test.sha256.clone()),
+                    FileChecksum::new(train_path, train.sha256.clone()),
+                    FileChecksum::new(&test_path, test.sha256.clone()),
                 ],
             })
         }
         TaskKind::Translate => {
             let dir = data_path(task)?;
-            let (train, valid, test) = &task.split_names;
+            let names = &task.split_names;
             let (tokenizer, _) = tokenizers(task);
             let split = |stem: &str| read_parallel(task, dir, stem);
-            let (train, valid, test) = (split(train)?, split(valid)?, split(test)?);
+            let (train, valid, test) = (
+                split(&names.train)?,
+                split(&names.valid)?,
+                split(&names.test)?,
+            );
             Ok(TaskData {
                 train: train.pairs(tokenizer),
                 valid: valid.items(tokenizer, task.lowercase),
@@ -123,8 +121,17 @@ pub fn read_items(task: &TaskConfig, path: &Path) -> Result<Vec<EvalItem>> {
 /// The parallel files `DIR/STEM.SRC` and `DIR/STEM.TGT` (each plain or `.gz`) of the task's
 /// languages.
 fn read_parallel(task: &TaskConfig, dir: &Path, stem: &str) -> Result<parallel::Parallel> {
-    let (src, tgt) = task.languages.clone().unwrap_or(("de".into(), "en".into()));
-    parallel::Parallel::read(&find(dir, stem, &src)?, &find(dir, stem, &tgt)?)
+    let languages = task.languages.as_ref().ok_or_else(|| {
+        TrainerError::invalid(
+            "task.languages",
+            "(none)",
+            "the translate task needs its source and target languages, e.g. de,en",
+        )
+    })?;
+    parallel::Parallel::read(
+        &find(dir, stem, &languages.source)?,
+        &find(dir, stem, &languages.target)?,
+    )
 }
 
 /// `DIR/STEM.LANG`, or `DIR/STEM.LANG.gz` when only that exists.
@@ -151,7 +158,7 @@ mod tests {
     fn a_users_own_file_is_read_in_each_task_s_format() {
         let dir = tempfile::tempdir().unwrap();
         let mut task = TaskConfig::new(TaskKind::Translate);
-        task.languages = Some(("de".into(), "en".into()));
+        task.languages = Some("de,en".parse().unwrap());
         std::fs::write(dir.path().join("mine.de"), "Ein Hund .\nZwei Katzen .\n").unwrap();
         std::fs::write(dir.path().join("mine.en"), "A dog .\nTwo cats .\n").unwrap();
         let items = read_items(&task, &dir.path().join("mine")).unwrap();

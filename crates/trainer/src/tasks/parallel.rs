@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::data::{EvalItem, Pair};
+use crate::data::{EvalItem, FileChecksum, Pair};
 use crate::text_file::{TextFile, read_text_file};
 use crate::tokenize::Tokenizer;
 use crate::{Result, TrainerError};
@@ -13,7 +13,7 @@ pub struct Parallel {
     /// `(source line, target line)`, both as read.
     pub lines: Vec<(String, String)>,
     /// `(path, sha256)` of both files.
-    pub checksums: Vec<(String, String)>,
+    pub checksums: Vec<FileChecksum>,
 }
 
 impl Parallel {
@@ -64,8 +64,8 @@ impl Parallel {
         Ok(Self {
             lines,
             checksums: vec![
-                (source.display().to_string(), src.sha256),
-                (target.display().to_string(), tgt.sha256),
+                FileChecksum::new(source, src.sha256),
+                FileChecksum::new(target, tgt.sha256),
             ],
         })
     }

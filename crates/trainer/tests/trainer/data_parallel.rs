@@ -1,12 +1,13 @@
 //! A training step on several threads computes the whole batch's gradients.
 
 use burn::module::{Module, ModuleVisitor, Param};
-use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::GradientsParams;
 use burn::prelude::*;
-use trainer::batch::{EncodedPair, make_batch, target_tokens};
 use trainer::data_parallel::{sharded_gradients, split};
-use trainer::{ModelOptions, ResumeChanges, RunConfig, TaskKind, TrainRequest, Vocab};
+use trainer::{
+    EncodedPair, ModelOptions, ResumeChanges, RunConfig, TaskKind, TrainRequest, batch_loss,
+    make_batch, target_tokens,
+};
 
 use crate::end_to_end::{small_config, train};
 
@@ -45,20 +46,12 @@ fn shards_on_threads_give_the_whole_batch_s_gradients() {
         })
         .collect();
     let refs: Vec<&EncodedPair> = pairs.iter().collect();
-    let loss_fn = CrossEntropyLossConfig::new()
-        .with_pad_tokens(Some(vec![Vocab::PAD_ID]))
-        .init(&device);
     let total = target_tokens(&refs);
     let gradients = |threads: usize| {
         let (loss, grads) = sharded_gradients(&model, split(&refs, threads), |model, shard| {
             let batch = make_batch(shard, &device);
-            let out = model.forward(batch.source, &batch.source_lengths, batch.target_inputs)?;
-            let [b, t, v] = out.logits.dims();
-            let loss = loss_fn.forward(
-                out.logits.reshape([b * t, v]),
-                batch.target_outputs.reshape([b * t]),
-            );
-            Ok(loss * (batch.target_tokens as f32 / total as f32))
+            let share = batch.target_tokens as f32 / total as f32;
+            Ok(batch_loss(model, batch)? * share)
         })
         .unwrap();
         let mut collect = Collect {
@@ -141,7 +134,7 @@ fn a_run_on_two_threads_learns_like_one_and_is_reproducible() {
         threads: Some(0),
     });
     assert!(
-        matches!(&refused, Err(e) if e.to_string().contains("--threads")),
+        matches!(&refused, Err(e) if e.to_string().contains("training.threads")),
         "0 threads is refused: {refused:?}"
     );
     resume(ResumeChanges {

@@ -13,7 +13,11 @@ use trainer::{
 /// A small `dates` configuration: `train` generated examples, a compact model.
 pub fn small_config(train: usize, epochs: usize) -> RunConfig {
     let mut config = RunConfig::new(TaskKind::Dates, Backend::Flex);
-    config.task.dates_sizes = (train, 300, 300);
+    config.task.dates_sizes = trainer::SplitSizes {
+        train,
+        valid: 300,
+        test: 300,
+    };
     config.model.embedding = 16;
     config.model.encoder_hidden = 32;
     config.model.decoder_hidden = 64;
@@ -270,7 +274,7 @@ fn g2p_and_translate_tasks_train_and_score() {
     let mut translate = small_config(0, 2);
     translate.task = trainer::TaskConfig::new(TaskKind::Translate);
     translate.task.data = Some(corpus);
-    translate.task.split_names = ("train".into(), "val".into(), "test".into());
+    translate.task.split_names = "train,val,test".parse().unwrap();
     train(translate, &dir.path().join("translate"), false, None);
     let trained = Trained::load(&dir.path().join("translate"), None).unwrap();
     let evaluation = trained.evaluate("test", &trained.config.decoding).unwrap();
@@ -299,17 +303,11 @@ fn decoding_on_several_threads_gives_the_one_thread_outputs() {
         let mut options = trained.config.decoding.clone();
         options.beam = beam;
         let decode = |threads| {
-            trainer::evaluate::decode_on(
-                &trained.model,
-                &sources,
-                &options,
-                &trained.device,
-                threads,
-            )
-            .unwrap()
-            .into_iter()
-            .map(|h| (h.tokens, h.score.to_bits()))
-            .collect::<Vec<_>>()
+            trainer::decode_on(&trained.model, &sources, &options, &trained.device, threads)
+                .unwrap()
+                .into_iter()
+                .map(|h| (h.tokens, h.score.to_bits()))
+                .collect::<Vec<_>>()
         };
         let one = decode(1);
         assert_eq!(one.len(), sources.len());

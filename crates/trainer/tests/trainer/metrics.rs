@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use trainer::metrics::{
     corpus_bleu, corpus_chrf, edit_distance, exact_match, g2p_scores, tokenize_13a,
 };
-use trainer::text_file::read_text_file;
+use trainer::read_text_file;
 
 fn s(x: &str) -> Vec<String> {
     x.split_whitespace().map(String::from).collect()

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use trainer::run::git_commit_in;
+use trainer::git_commit_in;
 
 fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
