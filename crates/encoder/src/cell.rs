@@ -12,7 +12,7 @@
 
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
-use fused_ops::{gru_update, linear, sigmoid, tanh_via_sigmoid};
+use fused_ops::{gru_update, linear, lstm_update};
 
 /// Which recurrent cell: GRU (Cho et al. 2014) or LSTM (Hochreiter & Schmidhuber 1997).
 #[derive(Config, Debug, Copy, PartialEq, Eq)]
@@ -176,27 +176,20 @@ impl RecurrentCell {
     /// GRU (gates `[r, z, n]`, `x̂ = W_x x + b_x`, `ĥ = W_h h + b_h`): `h' = (1 − z) ⊙ n + z ⊙ h`,
     /// by [`fused_ops::gru_update`] (its documentation has the gates' equations).
     ///
-    /// LSTM (gates `[i, f, g, o]`): `c' = σ(f) ⊙ c + σ(i) ⊙ tanh(g)`, `h' = σ(o) ⊙ tanh(c')`.
+    /// LSTM (gates `[i, f, g, o]`): `c' = σ(f) ⊙ c + σ(i) ⊙ tanh(g)`, `h' = σ(o) ⊙ tanh(c')`, by
+    /// [`fused_ops::lstm_update`].
     ///
     /// - `projected`: `[batch, gates · hidden]`; `state`: `[batch, hidden]` each.
     pub fn step(&self, projected: Tensor<2>, state: CellState) -> CellState {
-        let hidden_size = self.hidden_size();
         let from_state = linear(&self.gates().hidden, state.hidden.clone()); // [batch, gates · hidden]
-        let block = |t: &Tensor<2>, i: usize| t.clone().narrow(1, i * hidden_size, hidden_size);
         match self {
             RecurrentCell::Gru(_) => CellState {
                 hidden: gru_update(projected, from_state, state.hidden),
                 cell: None,
             },
             RecurrentCell::Lstm(_) => {
-                let gates = projected + from_state; // [batch, 4 · hidden]
-                let i = sigmoid(block(&gates, 0));
-                let f = sigmoid(block(&gates, 1));
-                let g = tanh_via_sigmoid(block(&gates, 2));
-                let o = sigmoid(block(&gates, 3));
                 let old_cell = state.cell.expect("an LSTM state carries a memory cell");
-                let cell = f * old_cell + i * g; // [batch, hidden]
-                let hidden = o * tanh_via_sigmoid(cell.clone());
+                let (hidden, cell) = lstm_update(projected, from_state, old_cell);
                 CellState {
                     hidden,
                     cell: Some(cell),

@@ -10,6 +10,7 @@
 //! | [`additive_energy`] with [`AdditiveKeys`] | `vᵀ tanh(q + k)` for every query–key pair |
 //! | [`weighted_sum`] with [`ContextValues`] | `Σ_s α_s h_s` over a memory read step by step |
 //! | [`gru_update`] | the GRU's gates after its two projections |
+//! | [`lstm_update`] | the LSTM's gates after its two projections |
 //! | [`SequenceSteps`] | a sequence read one step at a time |
 //!
 //! With the `flex` feature, f32 tensors on Burn's flex backend (with or without autodiff) take
@@ -29,6 +30,7 @@ mod flex;
 mod gru;
 mod linear;
 mod logistic;
+mod lstm;
 mod steps;
 
 pub use additive::{AdditiveKeys, additive_energy};
@@ -36,4 +38,5 @@ pub use context::{ContextValues, weighted_sum};
 pub use gru::gru_update;
 pub use linear::linear;
 pub use logistic::{sigmoid, tanh_via_sigmoid};
+pub use lstm::lstm_update;
 pub use steps::SequenceSteps;
