@@ -142,7 +142,53 @@ pub fn run(
     }
     emit(
         &serde_json::json!({"impl": "ours", "backend": backend.name(), "bench": "peak_rss", "mib": peak_rss_mib()}),
-    )
+    )?;
+    // After `peak_rss`, so that the spec's memory figure stays the spec model's alone.
+    let ms = g2p_train_step(&train_device, steps, threads)?;
+    line("g2p_train_step", G2P_BATCH, G2P_LEN, ms)
+}
+
+/// The `g2p_train_step` workload's batch and source/target length (CMUdict words are about 8
+/// letters and 7 phonemes long).
+const G2P_BATCH: usize = 64;
+const G2P_LEN: usize = 8;
+/// The shipped G2P model's vocabulary sizes: letters and phonemes, specials included.
+const G2P_VOCAB: (usize, usize) = (31, 43);
+
+/// Mean milliseconds of a training step of the `g2p-cmudict` preset's model (its options read
+/// from the preset itself; dropout on, as in training) on the `G2P_BATCH × G2P_LEN` batch with
+/// the spec's deterministic ids, split over `threads` shards; `bench/g2p_torch_ref.py` is its
+/// PyTorch twin.
+fn g2p_train_step(device: &Device, steps: usize, threads: usize) -> Result<f64, TrainerError> {
+    let config = crate::presets::run_config("g2p-cmudict")?;
+    let (source_vocab, target_vocab) = G2P_VOCAB;
+    let mut model = config
+        .model
+        .seq2seq(source_vocab, target_vocab)
+        .init(device)?;
+    let mut optim = AdamConfig::new().init();
+    let (batch, len) = (G2P_BATCH, G2P_LEN);
+    let ids = |factor: usize, vocab: usize| {
+        let data: Vec<i64> = (0..batch * len)
+            .map(|k| ((factor * k) % vocab) as i64)
+            .collect();
+        Tensor::<2, Int>::from_data(TensorData::new(data, [batch, len]), device)
+    };
+    let (src, tgt) = (ids(7, source_vocab), ids(5, target_vocab));
+    let rows: Vec<usize> = (0..batch).collect();
+    let tokens = (batch * len) as f32;
+    Ok(timed(steps, || {
+        let (_, grads) = sharded_gradients(&model, split(&rows, threads), |model, shard| {
+            let range = shard[0]..shard[0] + shard.len();
+            let (src, tgt) = (src.clone().slice(range.clone()), tgt.clone().slice(range));
+            let out = model.forward(src, &vec![len; shard.len()], tgt.clone())?;
+            let loss = token_cross_entropy(out.logits, tgt, None);
+            Ok(loss * ((shard.len() * len) as f32 / tokens))
+        })
+        .expect("lengths fit");
+        model = optim.step(config.training.learning_rate, model.clone(), grads);
+        let _ = device.sync();
+    }))
 }
 
 /// Prints one JSON line; a closed standard output (`| head`) is an error, not a panic.
@@ -167,6 +213,8 @@ pub struct SideBySide {
     pub python: PathBuf,
     /// `torch_ref.py`.
     pub script: PathBuf,
+    /// `bench/g2p_torch_ref.py`, the `g2p_train_step` workload's PyTorch twin.
+    pub g2p_script: PathBuf,
     /// Alternating rounds.
     pub rounds: usize,
 }
@@ -235,12 +283,21 @@ pub(crate) fn median(values: &mut [f64]) -> f64 {
 /// A run that cannot start or fails, or output that is not JSON lines.
 pub fn side_by_side(plan: &SideBySide) -> Result<(), TrainerError> {
     let exe = std::env::current_exe().map_err(|e| TrainerError::io("current_exe", e))?;
-    if !plan.script.is_file() {
-        return Err(TrainerError::invalid(
-            "--torch-ref",
-            plan.script.display(),
-            "no such file (it is shared/bench/torch_ref.py)",
-        ));
+    for (flag, script, what) in [
+        ("--torch-ref", &plan.script, "shared/bench/torch_ref.py"),
+        (
+            "--g2p-torch-ref",
+            &plan.g2p_script,
+            "bench/g2p_torch_ref.py",
+        ),
+    ] {
+        if !script.is_file() {
+            return Err(TrainerError::invalid(
+                flag,
+                script.display(),
+                format!("no such file (it is {what})"),
+            ));
+        }
     }
     let mut ours: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut theirs: BTreeMap<String, Vec<f64>> = BTreeMap::new();
@@ -249,22 +306,29 @@ pub fn side_by_side(plan: &SideBySide) -> Result<(), TrainerError> {
         command.args(["bench", "--device", plan.device.name(), "--steps"]);
         command.arg(plan.steps.to_string());
         command.arg("--threads").arg(plan.threads.to_string());
-        let mut torch = Command::new(&plan.python);
-        torch
-            .arg(&plan.script)
-            .arg("--steps")
-            .arg(plan.steps.to_string())
-            .arg("--threads")
-            .arg(plan.threads.to_string());
+        let torch = |script: &PathBuf| {
+            let mut torch = Command::new(&plan.python);
+            torch
+                .arg(script)
+                .arg("--steps")
+                .arg(plan.steps.to_string())
+                .arg("--threads")
+                .arg(plan.threads.to_string());
+            torch
+        };
+        let mut spec = torch(&plan.script);
         if plan.sweep {
             command.arg("--sweep");
-            torch.arg("--sweep");
+            spec.arg("--sweep");
         }
         for (key, value) in keyed(&json_lines(command, "xtask bench")?) {
             ours.entry(key).or_default().push(value);
         }
-        for (key, value) in keyed(&json_lines(torch, "torch_ref.py")?) {
-            theirs.entry(key).or_default().push(value);
+        let twin = torch(&plan.g2p_script);
+        for (command, what) in [(spec, "torch_ref.py"), (twin, "g2p_torch_ref.py")] {
+            for (key, value) in keyed(&json_lines(command, what)?) {
+                theirs.entry(key).or_default().push(value);
+            }
         }
     }
     println!(

@@ -44,7 +44,8 @@ enum Command {
     /// Compare runs' scores by source length (from each RUN/eval-SPLIT.json): a Markdown table,
     /// and a PNG line chart with --png.
     Compare(CompareArgs),
-    /// Time the workloads of shared/bench/SPEC.md on our model (built with optimisations) and
+    /// Time the workloads of shared/bench/SPEC.md, and a training step of the g2p-cmudict
+    /// preset's model (g2p_train_step), on our model (built with optimisations) and
     /// print them as JSON lines.
     Bench(BenchArgs),
 }
@@ -87,6 +88,9 @@ struct BenchArgs {
     /// The PyTorch reference script (with --torch).
     #[arg(long, default_value = "../shared/bench/torch_ref.py")]
     torch_ref: PathBuf,
+    /// The PyTorch twin of the `g2p_train_step` workload (with --torch).
+    #[arg(long, default_value = "bench/g2p_torch_ref.py")]
+    g2p_torch_ref: PathBuf,
     /// Alternating rounds (with --torch or --phonetisaurus).
     #[arg(long, default_value_t = 3)]
     rounds: usize,
@@ -478,6 +482,7 @@ fn cmd_bench(args: BenchArgs) -> Result<(), TrainerError> {
             threads,
             python: python.clone(),
             script: args.torch_ref.clone(),
+            g2p_script: args.g2p_torch_ref.clone(),
             rounds: args.rounds,
         }),
     }

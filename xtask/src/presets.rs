@@ -80,6 +80,29 @@ pub fn parser() -> clap::builder::PossibleValuesParser {
     )
 }
 
+/// The run configuration preset `name` makes with no other flag (`train --preset NAME
+/// --print-config`), for the benchmark that races the preset's model.
+///
+/// # Errors
+///
+/// An unknown preset; the configuration's own checks.
+pub fn run_config(name: &str) -> Result<trainer::RunConfig, trainer::TrainerError> {
+    #[derive(clap::Parser)]
+    struct Train {
+        #[command(flatten)]
+        args: crate::train_args::TrainArgs,
+    }
+    let preset = PRESETS
+        .iter()
+        .find(|p| p.name == name)
+        .ok_or_else(|| trainer::TrainerError::invalid("preset", name, "no such preset"))?;
+    // The data path only has to be there: nothing is read.
+    let args = ["train"].iter().chain(preset.flags).chain(&["--data", "-"]);
+    let parsed = <Train as clap::Parser>::try_parse_from(args)
+        .map_err(|e| trainer::TrainerError::invalid("preset", name, e.to_string()))?;
+    parsed.args.run_config()
+}
+
 /// `args` (a whole command line, program name first) with preset `name`'s flags inserted right
 /// after the `train` subcommand, so that the user's own flags, coming later, override them.
 /// `None` for an unknown name or a command line without `train`.
