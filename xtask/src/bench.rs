@@ -97,20 +97,8 @@ pub fn run(
             ids(batch, len, 7, &train_device),
             ids(batch, len, 5, &train_device),
         );
-        let rows: Vec<usize> = (0..batch).collect();
-        let tokens = (batch * len) as f32;
         let ms = timed(steps, || {
-            let shards = split(&rows, threads);
-            let (_, grads) = sharded_gradients(&model, shards, |model, shard| {
-                let range = shard[0]..shard[0] + shard.len();
-                let (src, tgt) = (src.clone().slice(range.clone()), tgt.clone().slice(range));
-                let out = model.forward(src, &vec![len; shard.len()], tgt.clone())?;
-                // The spec's loss: every token counts (its ids include 0, our `<pad>`).
-                let loss = token_cross_entropy(out.logits, tgt, None);
-                Ok(loss * ((shard.len() * len) as f32 / tokens))
-            })
-            .expect("lengths fit");
-            model = optim.step(1e-3, model.clone(), grads);
+            model = train_step(&model, &mut optim, 1e-3, (&src, &tgt), threads);
             let _ = device.sync();
         });
         line("train_step", batch, len, ms)?;
@@ -175,20 +163,35 @@ fn g2p_train_step(device: &Device, steps: usize, threads: usize) -> Result<f64, 
         Tensor::<2, Int>::from_data(TensorData::new(data, [batch, len]), device)
     };
     let (src, tgt) = (ids(7, source_vocab), ids(5, target_vocab));
-    let rows: Vec<usize> = (0..batch).collect();
-    let tokens = (batch * len) as f32;
+    let learning_rate = config.training.learning_rate;
     Ok(timed(steps, || {
-        let (_, grads) = sharded_gradients(&model, split(&rows, threads), |model, shard| {
-            let range = shard[0]..shard[0] + shard.len();
-            let (src, tgt) = (src.clone().slice(range.clone()), tgt.clone().slice(range));
-            let out = model.forward(src, &vec![len; shard.len()], tgt.clone())?;
-            let loss = token_cross_entropy(out.logits, tgt, None);
-            Ok(loss * ((shard.len() * len) as f32 / tokens))
-        })
-        .expect("lengths fit");
-        model = optim.step(config.training.learning_rate, model.clone(), grads);
+        model = train_step(&model, &mut optim, learning_rate, (&src, &tgt), threads);
         let _ = device.sync();
     }))
+}
+
+/// One Adam step of `model` on the batch `(src, tgt)` (`[batch, len]` each, every row of full
+/// length), its gradients summed over `threads` shards. The loss counts every target token, as
+/// the spec's does (its ids include 0, our `<pad>`).
+fn train_step(
+    model: &Seq2Seq,
+    optim: &mut burn::optim::ModuleOptimizer,
+    learning_rate: f64,
+    (src, tgt): (&Tensor<2, Int>, &Tensor<2, Int>),
+    threads: usize,
+) -> Seq2Seq {
+    let [batch, len] = src.dims();
+    let rows: Vec<usize> = (0..batch).collect();
+    let tokens = (batch * len) as f32;
+    let (_, grads) = sharded_gradients(model, split(&rows, threads), |model, shard| {
+        let range = shard[0]..shard[0] + shard.len();
+        let (src, tgt) = (src.clone().slice(range.clone()), tgt.clone().slice(range));
+        let out = model.forward(src, &vec![len; shard.len()], tgt.clone())?;
+        let loss = token_cross_entropy(out.logits, tgt, None);
+        Ok(loss * ((shard.len() * len) as f32 / tokens))
+    })
+    .expect("lengths fit");
+    optim.step(learning_rate, model.clone(), grads)
 }
 
 /// Prints one JSON line; a closed standard output (`| head`) is an error, not a panic.

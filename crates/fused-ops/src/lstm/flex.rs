@@ -211,20 +211,7 @@ fn cell_forward(
     c: FlexTensor,
     keep: bool,
 ) -> (FlexTensor, FlexTensor) {
-    let (x, hh, c) = (x.to_contiguous(), hh.to_contiguous(), c.to_contiguous());
-    let (b, size) = (c.layout().shape()[0], c.layout().shape()[1]);
-    let mut out = vec![0.0f32; b * size];
-    let mut gates = vec![0.0f32; if keep { b * 3 * size } else { 0 }];
-    simd::cell_forward(
-        x.storage::<f32>(),
-        hh.storage::<f32>(),
-        c.storage::<f32>(),
-        size,
-        &mut out,
-        &mut gates,
-    );
-    let kept = gates.len();
-    (f32_tensor(out, &[b, size]), f32_tensor(gates, &[kept]))
+    step_forward([x, hh, c], keep.then_some(3), simd::cell_forward)
 }
 
 /// `h'`, and `[o, tanh c']` per row (when `keep`; else empty).
@@ -234,20 +221,33 @@ fn output_forward(
     c: FlexTensor,
     keep: bool,
 ) -> (FlexTensor, FlexTensor) {
+    step_forward([x, hh, c], keep.then_some(2), simd::output_forward)
+}
+
+/// A row loop of [`simd`]: `x̂`, `ĥ`, the state, the hidden size, the output, what it keeps.
+type StepLoop = fn(&[f32], &[f32], &[f32], usize, &mut [f32], &mut [f32]);
+
+/// `[batch, hidden]` from `x̂`, `ĥ` and a state by `loop_`, and (with `kept: Some(k)`) the `k`
+/// blocks of `hidden` values per row it keeps for the backward pass (else an empty tensor).
+fn step_forward(
+    [x, hh, c]: [FlexTensor; 3],
+    kept: Option<usize>,
+    loop_: StepLoop,
+) -> (FlexTensor, FlexTensor) {
     let (x, hh, c) = (x.to_contiguous(), hh.to_contiguous(), c.to_contiguous());
     let (b, size) = (c.layout().shape()[0], c.layout().shape()[1]);
     let mut out = vec![0.0f32; b * size];
-    let mut kept = vec![0.0f32; if keep { b * 2 * size } else { 0 }];
-    simd::output_forward(
+    let mut keep = vec![0.0f32; kept.map_or(0, |k| b * k * size)];
+    loop_(
         x.storage::<f32>(),
         hh.storage::<f32>(),
         c.storage::<f32>(),
         size,
         &mut out,
-        &mut kept,
+        &mut keep,
     );
-    let len = kept.len();
-    (f32_tensor(out, &[b, size]), f32_tensor(kept, &[len]))
+    let len = keep.len();
+    (f32_tensor(out, &[b, size]), f32_tensor(keep, &[len]))
 }
 
 /// The loops, compiled for the widest SIMD the CPU has.
