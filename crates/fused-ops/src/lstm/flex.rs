@@ -106,11 +106,8 @@ impl Backward<Flex, 3> for CellBackward {
             &mut ga,
             &mut gc,
         );
-        let nodes = [x_node, hh_node].map(|n| n.map(|n| n.id));
-        register_gates(grads, nodes, f32_tensor(ga, &[b, 4 * h]));
-        if let Some(node) = c_node {
-            grads.register::<Flex>(node.id, f32_tensor(gc, &[b, h]));
-        }
+        let nodes = [x_node, hh_node, c_node].map(|n| n.map(|n| n.id));
+        register(grads, nodes, (ga, gc), [b, h]);
     }
 }
 
@@ -140,18 +137,25 @@ impl Backward<Flex, 3> for OutputBackward {
             &mut ga,
             &mut gc,
         );
-        let nodes = [x_node, hh_node].map(|n| n.map(|n| n.id));
-        register_gates(grads, nodes, f32_tensor(ga, &[b, 4 * h]));
-        if let Some(node) = c_node {
-            grads.register::<Flex>(node.id, f32_tensor(gc, &[b, h]));
-        }
+        let nodes = [x_node, hh_node, c_node].map(|n| n.map(|n| n.id));
+        register(grads, nodes, (ga, gc), [b, h]);
     }
 }
 
-/// The gradient of `a = x̂ + ĥ`, which is both projections' gradient: one buffer, shared.
-fn register_gates(grads: &mut Gradients, nodes: [Option<NodeId>; 2], grad: FlexTensor) {
-    for node in nodes.into_iter().flatten() {
-        grads.register::<Flex>(node, grad.clone());
+/// Registers a step's gradients: `ga` (`[batch, 4 · hidden]`), the gradient of `a = x̂ + ĥ` and
+/// so of both projections (one buffer, shared), and `gc` (`[batch, hidden]`) of the state.
+fn register(
+    grads: &mut Gradients,
+    [x, hh, c]: [Option<NodeId>; 3],
+    (ga, gc): (Vec<f32>, Vec<f32>),
+    [b, h]: [usize; 2],
+) {
+    let ga = f32_tensor(ga, &[b, 4 * h]);
+    for node in [x, hh].into_iter().flatten() {
+        grads.register::<Flex>(node, ga.clone());
+    }
+    if let Some(node) = c {
+        grads.register::<Flex>(node, f32_tensor(gc, &[b, h]));
     }
 }
 
