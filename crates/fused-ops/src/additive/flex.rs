@@ -237,6 +237,8 @@ impl KeysCache {
 /// [`lanes::EXP2_COEFFICIENTS`]: crate::flex::lanes::EXP2_COEFFICIENTS
 pub(crate) struct Split {
     m: Vec<f32>,
+    // Read by the AVX-512 loops only; elsewhere (wasm32, aarch64) no split is ever made.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     n: Vec<f32>,
 }
 
@@ -252,16 +254,23 @@ impl Split {
     /// Without AVX-512F (callers check [`simd::avx512`] first).
     fn of(x: &[f32]) -> Self {
         assert!(simd::avx512(), "Split::of needs AVX-512F");
-        let mut split = Split {
-            m: vec![0.0; x.len()],
-            n: vec![0.0; x.len()],
-        };
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: the CPU has AVX-512F (asserted above); `m` and `n` are as long as `x`.
-        unsafe {
-            avx512::split(x, &mut split.m, &mut split.n);
+        {
+            let mut split = Split {
+                m: vec![0.0; x.len()],
+                n: vec![0.0; x.len()],
+            };
+            // SAFETY: the CPU has AVX-512F (asserted above); `m` and `n` are as long as `x`.
+            unsafe {
+                avx512::split(x, &mut split.m, &mut split.n);
+            }
+            split
         }
-        split
+        #[cfg(not(target_arch = "x86_64"))]
+        unreachable!(
+            "AVX-512F exists on x86_64 only (asserted above), {} values",
+            x.len()
+        )
     }
 }
 
