@@ -9,6 +9,7 @@ mod bench_g2p;
 mod predict;
 mod presets;
 mod train_args;
+mod web;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -16,7 +17,8 @@ use std::process::ExitCode;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use train_args::{TrainArgs, backends};
 use trainer::{
-    Backend, DecodingOptions, TrainRequest, Trained, TrainerError, write_attention_pictures,
+    Backend, DecodingOptions, InferenceError, TrainRequest, Trained, TrainerError,
+    write_attention_pictures,
 };
 
 /// Sequence-to-sequence models with attention: train, evaluate, predict, and see the attention.
@@ -48,6 +50,9 @@ enum Command {
     /// preset's model (g2p_train_step), on our model (built with optimisations) and
     /// print them as JSON lines.
     Bench(BenchArgs),
+    /// Build the in-browser demo (web/: the model in WebAssembly, attention drawn as you type)
+    /// into a folder with a run's files, and serve it on localhost.
+    Web(web::WebArgs),
 }
 
 #[derive(Args, Debug)]
@@ -397,18 +402,17 @@ fn cmd_compare(args: CompareArgs) -> Result<(), TrainerError> {
         };
         let path = dir.join(format!("eval-{}.json", args.split));
         let bytes = std::fs::read(&path).map_err(|e| TrainerError::io(&path, e))?;
-        let evaluation: trainer::Evaluation =
-            serde_json::from_slice(&bytes).map_err(|e| TrainerError::Run {
-                path: path.clone(),
-                message: format!("not an evaluation written by `cargo xtask eval`: {e}"),
-            })?;
+        let evaluation: trainer::Evaluation = serde_json::from_slice(&bytes).map_err(|e| {
+            TrainerError::run(
+                &path,
+                format!("not an evaluation written by `cargo xtask eval`: {e}"),
+            )
+        })?;
         if evaluation.by_length.is_empty() {
-            return Err(TrainerError::Run {
+            return Err(TrainerError::run(
                 path,
-                message:
-                    "no scores by length (an older version wrote it): run `cargo xtask eval` again"
-                        .into(),
-            });
+                "no scores by length (an older version wrote it): run `cargo xtask eval` again",
+            ));
         }
         curves.push(trainer::LengthCurve::new(label, &evaluation));
     }
@@ -538,6 +542,7 @@ fn main() -> ExitCode {
         Command::Data(args) => cmd_data(args).map_err(explain),
         Command::Compare(args) => cmd_compare(args).map_err(explain),
         Command::Bench(args) => cmd_bench(args).map_err(explain),
+        Command::Web(args) => web::cmd_web(args).map_err(explain),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -559,7 +564,7 @@ fn parse(args: &[std::ffi::OsString]) -> Cli {
 /// as the flag that sets it (`--lr-decay`), and what to type for a run that already exists.
 fn explain(error: TrainerError) -> String {
     match error {
-        TrainerError::InvalidOption { name, value, why } => {
+        TrainerError::Inference(InferenceError::InvalidOption { name, value, why }) => {
             let flag = match name.as_str() {
                 "task.kind" => "--task".to_string(),
                 "n_best" => "--nbest".to_string(),

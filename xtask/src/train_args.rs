@@ -11,8 +11,8 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use decoder::{Combine, InitialState, QueryOrdering};
 use encoder::CellKind;
 use trainer::{
-    Backend, DecodingOptions, Languages, ModelOptions, RunConfig, SplitNames, SplitSizes,
-    TaskConfig, TaskKind, TrainerError, TrainingOptions,
+    Backend, DecodingOptions, InferenceError, Languages, ModelOptions, RunConfig, SplitNames,
+    SplitSizes, TaskConfig, TaskKind, TrainerError, TrainingOptions,
 };
 
 use crate::presets;
@@ -228,9 +228,9 @@ struct DecodingFlags {
 
 /// A `FromStr` value as a clap parser: clap names the flag and the value, the error says what
 /// was expected.
-fn str_parser<T: std::str::FromStr<Err = TrainerError>>(text: &str) -> Result<T, String> {
-    text.parse().map_err(|e: TrainerError| match e {
-        TrainerError::InvalidOption { why, .. } => why,
+fn str_parser<T: std::str::FromStr<Err = InferenceError>>(text: &str) -> Result<T, String> {
+    text.parse().map_err(|e| match e {
+        InferenceError::InvalidOption { why, .. } => why,
         other => other.to_string(),
     })
 }
@@ -319,7 +319,7 @@ impl TrainArgs {
     pub(crate) fn run_config(&self) -> Result<RunConfig, TrainerError> {
         let backend = match self.device {
             Some(backend) => backend,
-            None => Backend::default_compiled().ok_or(TrainerError::BackendNotCompiled {
+            None => Backend::default_compiled().ok_or(InferenceError::BackendNotCompiled {
                 name: Backend::Flex.name(),
             })?,
         };

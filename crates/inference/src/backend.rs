@@ -6,7 +6,7 @@ use core::str::FromStr;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::TrainerError;
+use crate::InferenceError;
 
 /// A backend this project supports; each is also the cargo feature that compiles it in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,8 +56,8 @@ impl Backend {
     ///
     /// # Errors
     ///
-    /// [`TrainerError::BackendNotCompiled`] naming the cargo feature to enable.
-    pub fn device(self) -> Result<Device, TrainerError> {
+    /// [`InferenceError::BackendNotCompiled`] naming the cargo feature to enable.
+    pub fn device(self) -> Result<Device, InferenceError> {
         match self {
             #[cfg(feature = "flex")]
             Backend::Flex => Ok(Device::flex()),
@@ -70,7 +70,7 @@ impl Backend {
             #[cfg(feature = "wgpu")]
             Backend::Wgpu => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
             #[allow(unreachable_patterns)]
-            other => Err(TrainerError::BackendNotCompiled { name: other.name() }),
+            other => Err(InferenceError::BackendNotCompiled { name: other.name() }),
         }
     }
 }
@@ -82,13 +82,13 @@ impl fmt::Display for Backend {
 }
 
 impl FromStr for Backend {
-    type Err = TrainerError;
+    type Err = InferenceError;
 
     fn from_str(name: &str) -> Result<Self, Self::Err> {
         Self::ALL
             .into_iter()
             .find(|b| b.name() == name)
-            .ok_or_else(|| TrainerError::UnknownName {
+            .ok_or_else(|| InferenceError::UnknownName {
                 what: "device",
                 value: name.to_string(),
                 expected: Self::ALL.map(Backend::name).join(", "),

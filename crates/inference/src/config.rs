@@ -9,7 +9,7 @@ use encoder::{CellKind, EncoderConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::Backend;
-use crate::{Result, TrainerError};
+use crate::{InferenceError, Result};
 
 /// The newest `config.json` format this build reads and writes. Version 2 names the parts of
 /// `languages`, `split_names` and `dates_sizes`, which version 1 wrote as arrays; version-1
@@ -52,7 +52,7 @@ pub struct Languages {
 }
 
 impl FromStr for Languages {
-    type Err = TrainerError;
+    type Err = InferenceError;
 
     /// `SOURCE,TARGET`, e.g. `de,en`.
     fn from_str(text: &str) -> Result<Self> {
@@ -61,7 +61,7 @@ impl FromStr for Languages {
                 source: source.into(),
                 target: target.into(),
             }),
-            _ => Err(TrainerError::invalid(
+            _ => Err(InferenceError::invalid(
                 "task.languages",
                 text,
                 "expected SOURCE,TARGET, e.g. de,en",
@@ -82,7 +82,7 @@ pub struct SplitNames {
 }
 
 impl FromStr for SplitNames {
-    type Err = TrainerError;
+    type Err = InferenceError;
 
     /// `TRAIN,VALID,TEST`.
     fn from_str(text: &str) -> Result<Self> {
@@ -92,7 +92,7 @@ impl FromStr for SplitNames {
                 valid: valid.into(),
                 test: test.into(),
             }),
-            _ => Err(TrainerError::invalid(
+            _ => Err(InferenceError::invalid(
                 "task.split_names",
                 text,
                 "expected TRAIN,VALID,TEST",
@@ -111,6 +111,16 @@ pub struct SplitSizes {
     pub valid: usize,
     /// Test items.
     pub test: usize,
+}
+
+impl SplitSizes {
+    /// How many examples of each split the `dates` task makes by default: 20 000 / 1 000 /
+    /// 1 000.
+    pub const DATES_DEFAULT: SplitSizes = SplitSizes {
+        train: 20_000,
+        valid: 1_000,
+        test: 1_000,
+    };
 }
 
 /// The forms [`SplitSizes`] is read from: named, or the `[train, valid, test]` array of
@@ -135,14 +145,14 @@ impl From<SplitSizesForm> for SplitSizes {
 }
 
 impl FromStr for SplitSizes {
-    type Err = TrainerError;
+    type Err = InferenceError;
 
     /// `TRAIN,VALID,TEST`, three counts.
     fn from_str(text: &str) -> Result<Self> {
         let counts: Option<Vec<usize>> = parts(text).iter().map(|p| p.parse().ok()).collect();
         match counts.as_deref() {
             Some(&[train, valid, test]) => Ok(Self { train, valid, test }),
-            _ => Err(TrainerError::invalid(
+            _ => Err(InferenceError::invalid(
                 "task.dates_sizes",
                 text,
                 "expected three counts TRAIN,VALID,TEST",
@@ -199,7 +209,7 @@ impl TaskConfig {
             },
             lowercase: true,
             dev_every: 21,
-            dates_sizes: crate::tasks::dates::DEFAULT_SIZES,
+            dates_sizes: SplitSizes::DATES_DEFAULT,
             min_count: if kind == TaskKind::Translate { 2 } else { 1 },
             max_train_len: None,
         }
@@ -362,10 +372,10 @@ impl DecodingOptions {
     ///
     /// # Errors
     ///
-    /// [`TrainerError::InvalidOption`] naming the field (`decoding.beam`, …) and its value.
+    /// [`InferenceError::InvalidOption`] naming the field (`decoding.beam`, …) and its value.
     pub fn validate(&self) -> Result<()> {
         if !(1..=Self::MAX_BEAM).contains(&self.beam) {
-            return Err(TrainerError::invalid(
+            return Err(InferenceError::invalid(
                 "decoding.beam",
                 self.beam,
                 format!(
@@ -379,7 +389,11 @@ impl DecodingOptions {
             ("decoding.max_length_ratio", self.max_length_ratio),
         ] {
             if !(value.is_finite() && value >= 0.0) {
-                return Err(TrainerError::invalid(name, value, "must be a number >= 0"));
+                return Err(InferenceError::invalid(
+                    name,
+                    value,
+                    "must be a number >= 0",
+                ));
             }
         }
         Ok(())
@@ -431,7 +445,7 @@ impl RunConfig {
     ///
     /// # Errors
     ///
-    /// [`TrainerError::InvalidOption`] naming the field (`section.field`, e.g.
+    /// [`InferenceError::InvalidOption`] naming the field (`section.field`, e.g.
     /// `training.learning_rate`) and its value.
     pub fn validate(&self) -> Result<()> {
         let positive = [
@@ -444,11 +458,11 @@ impl RunConfig {
             ("training.threads", self.training.threads),
         ];
         if let Some((name, value)) = positive.iter().find(|(_, v)| *v == 0) {
-            return Err(TrainerError::invalid(*name, value, "must be at least 1"));
+            return Err(InferenceError::invalid(*name, value, "must be at least 1"));
         }
         let lr = self.training.learning_rate;
         if !(lr.is_finite() && lr > 0.0) {
-            return Err(TrainerError::invalid(
+            return Err(InferenceError::invalid(
                 "training.learning_rate",
                 lr,
                 "must be a positive number",
@@ -459,11 +473,11 @@ impl RunConfig {
             ("model.source_dropout", self.model.source_dropout),
         ] {
             if !(0.0..1.0).contains(&value) {
-                return Err(TrainerError::invalid(name, value, "must be in [0, 1)"));
+                return Err(InferenceError::invalid(name, value, "must be in [0, 1)"));
             }
         }
         if !(self.training.lr_decay > 0.0 && self.training.lr_decay <= 1.0) {
-            return Err(TrainerError::invalid(
+            return Err(InferenceError::invalid(
                 "training.lr_decay",
                 self.training.lr_decay,
                 "must be in (0, 1]",
@@ -472,7 +486,7 @@ impl RunConfig {
         if let Some(clip) = self.training.clip_norm
             && !(clip.is_finite() && clip > 0.0)
         {
-            return Err(TrainerError::invalid(
+            return Err(InferenceError::invalid(
                 "training.clip_norm",
                 clip,
                 "must be a positive number",
@@ -480,7 +494,7 @@ impl RunConfig {
         }
         self.decoding.validate()?;
         if self.task.kind != TaskKind::Dates && self.task.data.is_none() {
-            return Err(TrainerError::invalid(
+            return Err(InferenceError::invalid(
                 "task.data",
                 "(none)",
                 format!("the {} task needs a data path", self.task.kind.name()),
@@ -489,43 +503,23 @@ impl RunConfig {
         Ok(())
     }
 
-    /// Writes `config.json` atomically.
+    /// Parses a `config.json`'s bytes, refusing a newer format than this build knows and
+    /// upgrading a version-1 file; errors name `path` (nothing is read from it).
     ///
     /// # Errors
     ///
-    /// [`TrainerError::Io`].
-    pub fn save(&self, path: &Path) -> Result<()> {
-        let json = serde_json::to_vec_pretty(self).expect("configs serialise");
-        crate::run::write_atomic(path, &json)
-    }
-
-    /// Reads `config.json`, refusing a newer format than this build knows.
-    ///
-    /// # Errors
-    ///
-    /// [`TrainerError::Io`] if unreadable, [`TrainerError::NewerVersion`],
-    /// [`TrainerError::Run`] if malformed.
-    pub fn load(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|e| TrainerError::io(path, e))?;
-        Self::parse(path, &bytes)
-    }
-
-    /// Parses a `config.json`'s bytes; errors name `path`.
-    ///
-    /// # Errors
-    ///
-    /// As [`RunConfig::load`], without the reading.
+    /// [`InferenceError::NewerVersion`], [`InferenceError::Run`] if malformed.
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<Self> {
         let value: serde_json::Value = serde_json::from_slice(bytes)
-            .map_err(|e| TrainerError::run(path, format!("not valid JSON: {e}")))?;
+            .map_err(|e| InferenceError::run(path, format!("not valid JSON: {e}")))?;
         let version = value
             .get("version")
             .and_then(serde_json::Value::as_u64)
             .ok_or_else(|| {
-                TrainerError::run(path, "no \"version\" field; is this a run's config.json?")
+                InferenceError::run(path, "no \"version\" field; is this a run's config.json?")
             })?;
         if version > u64::from(CONFIG_VERSION) {
-            return Err(TrainerError::NewerVersion {
+            return Err(InferenceError::NewerVersion {
                 path: path.to_path_buf(),
                 found: u32::try_from(version).unwrap_or(u32::MAX),
                 supported: CONFIG_VERSION,
@@ -536,7 +530,7 @@ impl RunConfig {
             upgrade_from_v1(&mut value);
         }
         serde_json::from_value(value)
-            .map_err(|e| TrainerError::run(path, format!("not a valid run configuration: {e}")))
+            .map_err(|e| InferenceError::run(path, format!("not a valid run configuration: {e}")))
     }
 }
 

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::{TaskConfig, TaskKind};
+
 /// How a line of text becomes tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -21,7 +23,7 @@ impl Tokenizer {
     /// The tokens of `text`.
     ///
     /// ```
-    /// use trainer::Tokenizer;
+    /// use inference::Tokenizer;
     /// let words = Tokenizer::Words { lowercase: true };
     /// assert_eq!(words.tokenize("A dog, running."), ["a", "dog", ",", "running", "."]);
     /// assert_eq!(Tokenizer::Chars.tokenize("3/3"), ["3", "/", "3"]);
@@ -62,7 +64,7 @@ impl Tokenizer {
     /// attached to the word before it, opening brackets and quotes to the word after).
     ///
     /// ```
-    /// use trainer::Tokenizer;
+    /// use inference::Tokenizer;
     /// let words = Tokenizer::Words { lowercase: true };
     /// let tokens = ["a", "dog", "(", "brown", ")", "runs", "."].map(String::from);
     /// assert_eq!(words.detokenize(&tokens), "a dog (brown) runs.");
@@ -92,4 +94,26 @@ impl Tokenizer {
 /// Punctuation that [`Tokenizer::Words`] splits off.
 fn is_split_punctuation(c: char) -> bool {
     c.is_ascii_punctuation() && c != '\'' && c != '-' || matches!(c, '„' | '“' | '”' | '«' | '»')
+}
+
+/// The tokenizers of a task: `(source, target)`.
+pub fn tokenizers(task: &TaskConfig) -> (Tokenizer, Tokenizer) {
+    match task.kind {
+        TaskKind::Dates => (Tokenizer::Chars, Tokenizer::Chars),
+        TaskKind::G2p => (Tokenizer::Chars, Tokenizer::Whitespace),
+        TaskKind::Translate => {
+            let words = Tokenizer::Words {
+                lowercase: task.lowercase,
+            };
+            (words, words)
+        }
+    }
+}
+
+/// How a task's raw input text is prepared before tokenising (G2P reads words lower-cased).
+pub fn normalise_source(task: &TaskConfig, text: &str) -> String {
+    match task.kind {
+        TaskKind::G2p => text.trim().to_lowercase(),
+        _ => text.trim().to_string(),
+    }
 }

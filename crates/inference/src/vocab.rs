@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Result, TrainerError};
+use crate::{InferenceError, Result};
 
 /// Padding (id 0).
 const PAD: &str = "<pad>";
@@ -139,24 +139,19 @@ impl Vocab {
         ids.iter().map(|&i| self.token(i).to_string()).collect()
     }
 
-    /// Writes the vocabulary as JSON (atomically).
-    ///
-    /// # Errors
-    ///
-    /// [`TrainerError::Io`] if the file cannot be written.
-    pub fn save(&self, path: &Path) -> Result<()> {
-        let json = serde_json::to_vec_pretty(self).expect("vocabularies serialise");
-        crate::run::write_atomic(path, &json)
+    /// The vocabulary as the JSON of a run's `source_vocab.json` / `target_vocab.json`.
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec_pretty(self).expect("vocabularies serialise")
     }
 
-    /// Reads a vocabulary written by [`Vocab::save`].
+    /// Reads the JSON written by [`Vocab::to_json`]; errors name `path` (nothing is read from
+    /// it).
     ///
     /// # Errors
     ///
-    /// [`TrainerError::Io`] if unreadable, [`TrainerError::Run`] if malformed.
-    pub fn load(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|e| TrainerError::io(path, e))?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| TrainerError::run(path, format!("not a vocabulary file: {e}")))
+    /// [`InferenceError::Run`] if malformed.
+    pub fn from_json(path: &Path, bytes: &[u8]) -> Result<Self> {
+        serde_json::from_slice(bytes)
+            .map_err(|e| InferenceError::run(path, format!("not a vocabulary file: {e}")))
     }
 }

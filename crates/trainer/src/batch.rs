@@ -1,10 +1,10 @@
 //! Turning examples into padded, length-bucketed batches of tensors.
 
 use burn::prelude::*;
-use burn::tensor::TensorData;
+use inference::padded;
 
 use crate::tasks::dates::SplitMix;
-use crate::vocab::Vocab;
+use inference::Vocab;
 
 /// An example as token ids (no BOS/EOS).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,8 +18,8 @@ pub struct EncodedPair {
 impl EncodedPair {
     /// `source` and `target` tokens as vocabulary ids.
     pub fn encode(
-        source_vocab: &crate::vocab::Vocab,
-        target_vocab: &crate::vocab::Vocab,
+        source_vocab: &inference::Vocab,
+        target_vocab: &inference::Vocab,
         source: &[String],
         target: &[String],
     ) -> Self {
@@ -43,16 +43,6 @@ pub struct Batch {
     pub target_outputs: Tensor<2, Int>,
     /// Number of real target tokens (EOS included): what tokens/s counts.
     pub target_tokens: usize,
-}
-
-/// A `[rows, width]` id tensor, rows right-padded with `<pad>`.
-pub fn padded(rows: &[Vec<usize>], device: &Device) -> Tensor<2, Int> {
-    let width = rows.iter().map(Vec::len).max().unwrap_or(0).max(1);
-    let flat: Vec<i64> = rows
-        .iter()
-        .flat_map(|r| (0..width).map(move |j| r.get(j).map_or(Vocab::PAD_ID, |&t| t) as i64))
-        .collect();
-    Tensor::from_data(TensorData::new(flat, [rows.len(), width]), device)
 }
 
 /// Real target tokens of `pairs` (each target and its `<eos>`): what the loss averages over.

@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 
 use burn::module::Module;
 use burn::optim::ModuleOptimizer;
-use burn::store::ModuleRecord;
 use burn::tensor::Bytes;
 use decoder::Seq2Seq;
 use serde::{Deserialize, Serialize};
@@ -80,22 +79,11 @@ pub fn model_bytes(model: &Seq2Seq) -> Result<Vec<u8>> {
 ///
 /// # Errors
 ///
-/// [`TrainerError::Io`] if unreadable, [`TrainerError::Run`] if the file is truncated or
-/// corrupt, or holds parameters of another shape (another model or other vocabularies).
+/// [`TrainerError::Io`] if unreadable, [`InferenceError::Run`](inference::InferenceError::Run) if the file
+/// is truncated or corrupt, or holds parameters of another shape (another model or other vocabularies).
 pub fn load_model(model: Seq2Seq, path: &Path) -> Result<Seq2Seq> {
-    let bytes = std::fs::read(path).map_err(|e| TrainerError::io(path, e))?;
-    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| {
-        TrainerError::run(
-            path,
-            format!("not a readable model file (truncated or corrupt?): {e}"),
-        )
-    })?;
-    model.try_load_record(record).map_err(|e| {
-        TrainerError::run(
-            path,
-            format!("the weights do not fit this run's configuration and vocabularies: {e}"),
-        )
-    })
+    let bytes = crate::run::read(path)?;
+    Ok(inference::load_model_bytes(model, path, bytes)?)
 }
 
 /// Writes the checkpoint of `state.step`: files into a temporary directory, then one rename. A

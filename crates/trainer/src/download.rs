@@ -94,15 +94,13 @@ pub const DATA_SETS: [DataSet; 2] = [CMUDICT, MULTI30K];
 ///
 /// # Errors
 ///
-/// [`TrainerError::UnknownName`].
+/// [`InferenceError::UnknownName`](inference::InferenceError::UnknownName).
 pub fn data_set(name: &str) -> Result<DataSet> {
     DATA_SETS
         .into_iter()
         .find(|d| d.name == name)
-        .ok_or_else(|| TrainerError::UnknownName {
-            what: "data set",
-            value: name.to_string(),
-            expected: DATA_SETS.map(|d| d.name).join(", "),
+        .ok_or_else(|| {
+            TrainerError::unknown_name("data set", name, DATA_SETS.map(|d| d.name).join(", "))
         })
 }
 

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use decoder::DecoderError;
+use inference::InferenceError;
 
 /// What can go wrong in data handling, training, evaluation, plotting or downloading.
 #[derive(Debug, thiserror::Error)]
@@ -48,59 +49,11 @@ pub enum TrainerError {
         /// Its line count.
         target_lines: usize,
     },
-    /// A name given on the command line or in a config is not one of the known ones.
-    #[error("unknown {what} {value:?}; expected one of: {expected}")]
-    UnknownName {
-        /// What kind of name (task, score, device, …).
-        what: &'static str,
-        /// The name given.
-        value: String,
-        /// The accepted names, comma-separated.
-        expected: String,
-    },
-    /// A backend was asked for that this build does not include.
-    #[error("device {name:?} is not compiled into this build; rebuild with `--features {name}`")]
-    BackendNotCompiled {
-        /// The backend's name, also its cargo feature.
-        name: &'static str,
-    },
-    /// An option's value is out of range.
-    #[error("{name} = {value} is invalid: {why}")]
-    InvalidOption {
-        /// The option: a configuration field as `section.field` (e.g.
-        /// `training.learning_rate`) or an argument's name.
-        name: String,
-        /// Its value, as written.
-        value: String,
-        /// What it must be.
-        why: String,
-    },
-    /// A run directory's file is missing, malformed or does not match the rest of the run.
-    #[error("{}: {message}", path.display())]
-    Run {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong.
-        message: String,
-    },
     /// A new run was asked for in a directory that already holds one.
     #[error("{} already holds a run", path.display())]
     RunExists {
         /// The run directory.
         path: PathBuf,
-    },
-    /// A run written by a newer version of this program.
-    #[error(
-        "{}: format version {found} is newer than this build reads ({supported}); update the program",
-        path.display()
-    )]
-    NewerVersion {
-        /// The file.
-        path: PathBuf,
-        /// The version in the file.
-        found: u32,
-        /// The newest version this build reads.
-        supported: u32,
     },
     /// A download failed.
     #[error("downloading {url}: {message}")]
@@ -135,9 +88,10 @@ pub enum TrainerError {
         /// The last good checkpoint, if one was written.
         checkpoint: Option<PathBuf>,
     },
-    /// The model could not be built or run.
+    /// A run's configuration, vocabularies or model are wrong, an option is out of range, or
+    /// the model cannot be built or run: the errors shared with [`inference`].
     #[error(transparent)]
-    Model(#[from] DecoderError),
+    Inference(#[from] InferenceError),
     /// A picture could not be drawn.
     #[error("drawing {}: {message}", path.display())]
     Plot {
@@ -146,6 +100,13 @@ pub enum TrainerError {
         /// What went wrong.
         message: String,
     },
+}
+
+/// The model's errors, through [`InferenceError::Model`].
+impl From<DecoderError> for TrainerError {
+    fn from(error: DecoderError) -> Self {
+        Self::Inference(error.into())
+    }
 }
 
 impl TrainerError {
@@ -157,21 +118,28 @@ impl TrainerError {
         }
     }
 
-    /// A run-directory error on `path`.
+    /// A run-directory error on `path` ([`InferenceError::Run`]).
     pub fn run(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
-        Self::Run {
-            path: path.into(),
-            message: message.into(),
-        }
+        InferenceError::run(path, message).into()
     }
 
-    /// An invalid option.
+    /// An invalid option ([`InferenceError::InvalidOption`]).
     pub fn invalid(name: impl Into<String>, value: impl ToString, why: impl Into<String>) -> Self {
-        Self::InvalidOption {
-            name: name.into(),
-            value: value.to_string(),
-            why: why.into(),
+        InferenceError::invalid(name, value, why).into()
+    }
+
+    /// An unknown name ([`InferenceError::UnknownName`]).
+    pub fn unknown_name(
+        what: &'static str,
+        value: impl Into<String>,
+        expected: impl Into<String>,
+    ) -> Self {
+        InferenceError::UnknownName {
+            what,
+            value: value.into(),
+            expected: expected.into(),
         }
+        .into()
     }
 }
 

@@ -3,32 +3,20 @@
 use std::collections::BTreeMap;
 
 use burn::prelude::*;
-use decoder::{BeamOptions, Hypothesis, MaxLength, SearchOptions, Seq2Seq};
+use decoder::{Hypothesis, Seq2Seq};
+use inference::{in_input_order, length_batches};
 
 use crate::Result;
-use crate::batch::{EncodedPair, make_batch, padded};
-use crate::config::{DecodingOptions, TaskKind};
+use crate::batch::{EncodedPair, make_batch};
 use crate::data::EvalItem;
 use crate::data_parallel::map_shards;
 use crate::loss::batch_loss;
 use crate::metrics::{corpus_bleu, corpus_chrf, exact_match, g2p_scores};
-use crate::tokenize::Tokenizer;
-use crate::vocab::Vocab;
+use inference::Tokenizer;
+use inference::{DecodingOptions, TaskKind};
 
 /// Sentences scored together under teacher forcing.
 pub(crate) const DECODE_BATCH: usize = 128;
-
-/// Tensor rows of a decoding batch: 80 sentences greedy, 16 at beam 5. A batch steps until its
-/// last sentence ends, and rows of ended sentences (and retired hypotheses) are computed all the
-/// same, so small batches waste less time and memory; 80 was the fastest of the sizes measured on
-/// the shipped G2P model
-/// (`docs/performance.md#g2p-decoding-and-the-commands-users-run`).
-const DECODE_ROWS: usize = 80;
-
-/// Sentences per decoding batch at beam width `beam` (at least one).
-fn sentences_per_batch(beam: usize) -> usize {
-    (DECODE_ROWS / beam.max(1)).max(1)
-}
 
 /// Decodes every source (token ids), greedy when `beam` is 1, else beam search; returns the
 /// best hypothesis of each, in input order. Sources are batched by length, and the batches
@@ -68,7 +56,9 @@ pub fn decode_on(
 }
 
 /// The `n_best` best hypotheses of every source, best first (`n_best ≤ beam`; greedy search
-/// gives its one), decoded on `threads` threads as [`decode_on`] does.
+/// gives its one), decoded on `threads` threads: the batches of [`inference::length_batches`]
+/// are dealt out in turn, so that short and long ones are spread evenly, and each thread
+/// decodes its share with [`inference::decode_n_best`], which cuts it into the same batches.
 ///
 /// # Errors
 ///
@@ -81,52 +71,25 @@ pub fn decode_n_best(
     device: &Device,
     threads: usize,
 ) -> Result<Vec<Vec<Hypothesis>>> {
-    let search = SearchOptions {
-        bos: Vocab::BOS_ID,
-        eos: Vocab::EOS_ID,
-        max_length: MaxLength {
-            ratio: options.max_length_ratio,
-            extra: options.max_length_extra,
-        },
-    };
-    let beam = BeamOptions {
-        width: options.beam,
-        length_penalty: options.length_penalty,
-        n_best,
-    };
-    beam.validate()?;
-    let mut order: Vec<usize> = (0..sources.len()).collect();
-    order.sort_by_key(|&i| sources[i].len());
-    let batches: Vec<&[usize]> = order.chunks(sentences_per_batch(options.beam)).collect();
+    let batches = length_batches(sources, options.beam);
     let threads = threads.clamp(1, batches.len().max(1));
-    let shares: Vec<Vec<&[usize]>> = (0..threads)
-        .map(|w| batches.iter().skip(w).step_by(threads).copied().collect())
+    let shares: Vec<Vec<usize>> = (0..threads)
+        .map(|w| {
+            batches
+                .iter()
+                .skip(w)
+                .step_by(threads)
+                .flatten()
+                .copied()
+                .collect()
+        })
         .collect();
     let decoded = map_shards(shares, |share| {
-        let mut out = Vec::new();
-        for chunk in share {
-            // An empty source still needs one column; its length 0 masks it out entirely.
-            let rows: Vec<Vec<usize>> = chunk.iter().map(|&i| sources[i].clone()).collect();
-            let lengths: Vec<usize> = rows.iter().map(Vec::len).collect();
-            let tensor = padded(&rows, device);
-            let hyps: Vec<Vec<Hypothesis>> = if options.beam <= 1 {
-                let hyps = model.greedy(tensor, &lengths, &search)?;
-                hyps.into_iter().map(|h| vec![h]).collect()
-            } else {
-                model.beam(tensor, &lengths, &search, &beam)?
-            };
-            out.extend(chunk.iter().copied().zip(hyps));
-        }
-        Ok(out)
+        let rows: Vec<Vec<usize>> = share.iter().map(|&i| sources[i].clone()).collect();
+        let hyps = inference::decode_n_best(model, &rows, options, n_best, device)?;
+        Ok(share.into_iter().zip(hyps).collect::<Vec<_>>())
     })?;
-    let mut out: Vec<Option<Vec<Hypothesis>>> = vec![None; sources.len()];
-    for (i, hyp) in decoded.into_iter().flatten() {
-        out[i] = Some(hyp);
-    }
-    Ok(out
-        .into_iter()
-        .map(|h| h.expect("every source decoded"))
-        .collect())
+    Ok(in_input_order(sources.len(), decoded.into_iter().flatten()))
 }
 
 /// Mean cross-entropy per target token of `pairs` under teacher forcing, with no autodiff.

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use crate::inference::{Evaluation, LengthBucket};
 use crate::plot::{FONT, plot_error, register_font, write_png};
+use crate::trained::{Evaluation, LengthBucket};
 use crate::{Result, TrainerError};
 
 /// One run's scores by source-length bucket.

@@ -22,16 +22,13 @@
 #![warn(missing_docs)]
 #![recursion_limit = "256"]
 
-mod backend;
 mod batch;
 mod checkpoint;
-mod config;
 mod data;
 pub mod data_parallel;
 mod download;
 mod error;
 mod evaluate;
-mod inference;
 mod length_plot;
 mod loss;
 pub mod metrics;
@@ -40,27 +37,24 @@ mod progress;
 mod run;
 pub mod tasks;
 mod text_file;
-mod tokenize;
+mod trained;
 mod training;
-mod vocab;
 
-pub use backend::Backend;
-pub use batch::{Batch, EncodedPair, make_batch, padded, target_tokens};
+pub use batch::{Batch, EncodedPair, make_batch, target_tokens};
 pub use checkpoint::model_bytes;
-pub use config::{
-    CONFIG_VERSION, DecodingOptions, Languages, ModelOptions, RunConfig, SplitNames, SplitSizes,
-    TaskConfig, TaskKind, TrainingOptions,
-};
 pub use data::{EvalItem, FileChecksum, Pair, TaskData};
 pub use download::{DATA_SETS, DataSet, data_set, download};
 pub use error::{Result, TrainerError};
 pub use evaluate::{decode, decode_on};
-pub use inference::{Alternative, Evaluation, InputError, LengthBucket, Prediction, Trained};
+pub use inference::{
+    Alternative, Backend, CONFIG_VERSION, DecodingOptions, InferenceError, InputError, Languages,
+    ModelOptions, Prediction, Predictor, RunConfig, RunFiles, SplitNames, SplitSizes, TaskConfig,
+    TaskKind, Tokenizer, TrainingOptions, Vocab, padded,
+};
 pub use length_plot::{LengthCurve, bucket_label, length_table, write_length_plot};
 pub use loss::{batch_loss, token_cross_entropy};
 pub use plot::{PictureFiles, write_attention_pictures};
 pub use run::{RunDir, git_commit_in};
 pub use text_file::{TextFile, parse_text, read_text_file};
-pub use tokenize::Tokenizer;
+pub use trained::{Evaluation, LengthBucket, Trained};
 pub use training::{ResumeChanges, TrainRequest, TrainSummary, train};
-pub use vocab::Vocab;

@@ -6,7 +6,7 @@ use decoder::Seq2Seq;
 
 use crate::Result;
 use crate::batch::Batch;
-use crate::vocab::Vocab;
+use inference::Vocab;
 
 /// The mean cross-entropy `−(1/N) Σ log p(y_t)` of `logits` `[batch, tgt_len, vocab]` against
 /// `targets` `[batch, tgt_len]` over the `N` target tokens that are not `pad` (every token

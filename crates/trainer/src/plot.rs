@@ -8,9 +8,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
-use crate::inference::Prediction;
 use crate::run::{temp_path, write_atomic};
 use crate::{Result, TrainerError};
+use inference::Prediction;
 
 /// Milliseconds each decoding step stays on screen in the GIF.
 const FRAME_MS: u32 = 700;

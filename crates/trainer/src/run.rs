@@ -17,10 +17,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{RunConfig, SplitSizes};
 use crate::data::FileChecksum;
 use crate::training::Prepared;
 use crate::{Result, TrainerError};
+use inference::{RunConfig, SplitSizes, Vocab};
 
 /// Writes `bytes` to `path` atomically: to a temporary file beside it, flushed to disk, then
 /// renamed over `path`. A crash leaves either the old file or the new one, never a mix.
@@ -49,6 +49,15 @@ pub fn temp_path(path: &Path) -> PathBuf {
         .map(|n| n.to_string_lossy())
         .unwrap_or_default();
     path.with_file_name(format!(".{name}.tmp"))
+}
+
+/// The bytes of the file at `path`.
+///
+/// # Errors
+///
+/// [`TrainerError::Io`] naming it.
+pub(crate) fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| TrainerError::io(path, e))
 }
 
 /// The files of a run directory.
@@ -95,6 +104,51 @@ impl RunDir {
     /// `checkpoints/step-NNNNNNNN/`: the checkpoint after `step` optimiser steps.
     pub fn checkpoint(&self, step: usize) -> PathBuf {
         self.checkpoints().join(format!("step-{step:08}"))
+    }
+
+    /// Reads `config.json` ([`RunConfig::parse`]).
+    ///
+    /// # Errors
+    ///
+    /// [`TrainerError::Io`] if unreadable, [`InferenceError::NewerVersion`](inference::InferenceError::NewerVersion),
+    /// [`InferenceError::Run`](inference::InferenceError::Run) if malformed.
+    pub fn read_config(&self) -> Result<RunConfig> {
+        let path = self.config();
+        Ok(RunConfig::parse(&path, &read(&path)?)?)
+    }
+
+    /// Writes `config.json` atomically.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainerError::Io`].
+    pub fn write_config(&self, config: &RunConfig) -> Result<()> {
+        let json = serde_json::to_vec_pretty(config).expect("configs serialise");
+        write_atomic(&self.config(), &json)
+    }
+
+    /// Reads the `(source, target)` vocabularies.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainerError::Io`] if unreadable, [`InferenceError::Run`](inference::InferenceError::Run) if malformed.
+    pub fn read_vocabs(&self) -> Result<(Vocab, Vocab)> {
+        let read_vocab =
+            |path: PathBuf| -> Result<Vocab> { Ok(Vocab::from_json(&path, &read(&path)?)?) };
+        Ok((
+            read_vocab(self.source_vocab())?,
+            read_vocab(self.target_vocab())?,
+        ))
+    }
+
+    /// Writes the `(source, target)` vocabularies atomically.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainerError::Io`].
+    pub fn write_vocabs(&self, source: &Vocab, target: &Vocab) -> Result<()> {
+        write_atomic(&self.source_vocab(), &source.to_json())?;
+        write_atomic(&self.target_vocab(), &target.to_json())
     }
 
     /// Creates the directory (and its parents).

@@ -1,97 +1,39 @@
-//! A trained run loaded for use: prediction on new text, and evaluation on a split.
+//! A trained run loaded from its directory: prediction on new text on every core, and
+//! evaluation on a split.
 
 use std::collections::BTreeMap;
+use std::ops::Deref;
 use std::path::Path;
 
-use burn::module::Module;
-use burn::prelude::*;
-use decoder::{Hypothesis, Seq2Seq};
+use inference::{
+    Backend, DecodingOptions, InferenceError, InputError, Prediction, Predictor, RunFiles,
+};
 use serde::{Deserialize, Serialize};
 
-use crate::backend::Backend;
 use crate::batch::EncodedPair;
-use crate::checkpoint::load_model;
-use crate::config::{DecodingOptions, RunConfig};
 use crate::data::EvalItem;
 use crate::evaluate::{
     DECODE_BATCH, decode, decode_n_best, default_length_edges, length_buckets, mean_loss,
     task_scores,
 };
-use crate::run::RunDir;
+use crate::run::{Manifest, RunDir, read};
 use crate::tasks;
-use crate::tokenize::Tokenizer;
-use crate::vocab::Vocab;
 use crate::{Result, TrainerError};
 
-/// One prediction, with everything a picture of its attention needs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Prediction {
-    /// The input as given.
-    pub input: String,
-    /// The source tokens the model saw (unknown ones shown as `<unk>`).
-    pub source_tokens: Vec<String>,
-    /// Source tokens that are not in the vocabulary (read as `<unk>`).
-    pub unknown: Vec<String>,
-    /// What the caller should know about this input (unknown tokens, a length beyond any
-    /// training source, an output cut at the length limit).
-    pub warnings: Vec<String>,
-    /// The output tokens.
-    pub output_tokens: Vec<String>,
-    /// The output as text.
-    pub output: String,
-    /// `weights[i][j]`: attention of output step `i` on source token `j` (the final row is
-    /// the step that produced `<eos>`, when it was produced). Empty for the baseline.
-    pub weights: Vec<Vec<f32>>,
-    /// Log-probability of the output.
-    pub log_prob: f32,
-    /// Whether the output ended with `<eos>` (rather than at the length limit).
-    pub finished: bool,
-    /// With `n_best > 1`: the best hypotheses, best first (the first is the one above).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub n_best: Vec<Alternative>,
-}
-
-/// One of the n best hypotheses of an input.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Alternative {
-    /// The output as text.
-    pub output: String,
-    /// The output tokens.
-    pub output_tokens: Vec<String>,
-    /// Log-probability of the output (`<eos>` included when finished).
-    pub log_prob: f32,
-    /// The ranking score: `log_prob` over the length penalty.
-    pub score: f32,
-    /// Whether the output ended with `<eos>`.
-    pub finished: bool,
-}
-
-/// Why one input has no prediction (the others still get theirs).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum InputError {
-    /// Nothing is left of the input once normalised (an empty or blank line).
-    #[error("{input:?} is empty: there is nothing to predict from")]
-    Empty {
-        /// The input as given.
-        input: String,
-    },
-}
-
-/// A run loaded for inference.
+/// A run loaded for inference: the [`Predictor`] of its directory's files (its fields and
+/// methods are `Trained`'s through `Deref`), decoding on every core, plus evaluation on the
+/// task's splits and on files.
 #[derive(Debug)]
 pub struct Trained {
-    /// The run's configuration.
-    pub config: RunConfig,
-    /// Source vocabulary.
-    pub source_vocab: Vocab,
-    /// Target vocabulary.
-    pub target_vocab: Vocab,
-    /// The best model, inference copy (no autodiff).
-    pub model: Seq2Seq,
-    /// The device it runs on.
-    pub device: Device,
-    /// The longest training source in tokens (0 if the run's manifest does not say).
-    pub longest_source: usize,
+    predictor: Predictor,
+}
+
+impl Deref for Trained {
+    type Target = Predictor;
+
+    fn deref(&self) -> &Predictor {
+        &self.predictor
+    }
 }
 
 impl Trained {
@@ -108,38 +50,34 @@ impl Trained {
         if !dir.is_dir() {
             return Err(TrainerError::run(dir, "no such run directory"));
         }
-        let config = RunConfig::load(&run.config())?;
-        let source_vocab = Vocab::load(&run.source_vocab())?;
-        let target_vocab = Vocab::load(&run.target_vocab())?;
+        let config = run.read_config()?;
         let backend = backend.unwrap_or(if config.backend.is_compiled() {
             config.backend
         } else {
-            Backend::default_compiled().ok_or(TrainerError::BackendNotCompiled { name: "flex" })?
+            Backend::default_compiled()
+                .ok_or(InferenceError::BackendNotCompiled { name: "flex" })?
         });
-        let device = backend.device()?;
-        let model = config
-            .model
-            .seq2seq(source_vocab.len(), target_vocab.len())
-            .init(&device)
-            .map_err(|e| TrainerError::run(run.config(), format!("cannot build the model: {e}")))?;
-        let model = load_model(model, &run.model())?.valid();
-        let longest_source = std::fs::read(run.manifest())
+        let files = [
+            run.config(),
+            run.source_vocab(),
+            run.target_vocab(),
+            run.model(),
+        ]
+        .map(|path| read(&path))
+        .into_iter()
+        .collect::<Result<Vec<_>>>()?;
+        let files = RunFiles {
+            config: &files[0],
+            source_vocab: &files[1],
+            target_vocab: &files[2],
+            model: &files[3],
+        };
+        let mut predictor = Predictor::from_files(dir, files, backend.device()?)?;
+        predictor.longest_source = std::fs::read(run.manifest())
             .ok()
-            .and_then(|b| serde_json::from_slice::<crate::run::Manifest>(&b).ok())
+            .and_then(|b| serde_json::from_slice::<Manifest>(&b).ok())
             .map_or(0, |m| m.longest_source);
-        Ok(Self {
-            longest_source,
-            config,
-            source_vocab,
-            target_vocab,
-            model,
-            device,
-        })
-    }
-
-    /// The run's `(source, target)` tokenizers.
-    pub fn tokenizers(&self) -> (Tokenizer, Tokenizer) {
-        tasks::tokenizers(&self.config.task)
+        Ok(Self { predictor })
     }
 
     /// Translates each input line; the first input that cannot be predicted is an error (see
@@ -147,7 +85,7 @@ impl Trained {
     ///
     /// # Errors
     ///
-    /// [`TrainerError::InvalidOption`] naming an empty input (`input N`, 1-based); decoding
+    /// [`InferenceError::InvalidOption`](inference::InferenceError::InvalidOption) naming an empty input (`input N`, 1-based); decoding
     /// errors.
     pub fn predict(
         &self,
@@ -169,144 +107,37 @@ impl Trained {
             .collect()
     }
 
-    /// Predicts every input it can, each on its own: an input that cannot be predicted gets
-    /// its [`InputError`] in its place and costs the others nothing. With `n_best > 1` (at most
-    /// the beam width) each prediction lists its best hypotheses in [`Prediction::n_best`].
-    ///
-    /// Unknown source tokens are read as `<unk>` (listed in [`Prediction::unknown`], with a
-    /// warning). There is no length limit on inputs: a recurrent encoder reads any length, and
-    /// the output may run to `⌊max_length_ratio · n⌋ + max_length_extra` tokens; an input
-    /// longer than every training source gets a warning, since the model has never seen one
-    /// like it, and so does an output cut at that limit.
+    /// [`Predictor::predict_each`], decoding on every core (the outputs do not depend on how
+    /// many).
     ///
     /// # Errors
     ///
-    /// [`TrainerError::InvalidOption`] for bad decoding options (`n_best` outside `1..=beam`,
-    /// a beam wider than [`DecodingOptions::MAX_BEAM`]); decoding errors.
+    /// As [`Predictor::predict_each`].
     pub fn predict_each(
         &self,
         inputs: &[String],
         decoding: &DecodingOptions,
         n_best: usize,
     ) -> Result<Vec<std::result::Result<Prediction, InputError>>> {
-        decoding.validate()?;
-        if !(1..=decoding.beam).contains(&n_best) {
-            return Err(TrainerError::invalid(
-                "n_best",
-                n_best,
-                format!("must be between 1 and the beam width ({})", decoding.beam),
-            ));
-        }
-        let (source_tokenizer, _) = self.tokenizers();
-        let tokens_of: Vec<Vec<String>> = inputs
-            .iter()
-            .map(|input| {
-                source_tokenizer.tokenize(&tasks::normalise_source(&self.config.task, input))
-            })
-            .collect();
-        let sources: Vec<Vec<usize>> = tokens_of
-            .iter()
-            .filter(|tokens| !tokens.is_empty())
-            .map(|tokens| self.source_vocab.encode(tokens))
-            .collect();
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        let mut decoded = decode_n_best(
-            &self.model,
-            &sources,
-            decoding,
-            n_best,
-            &self.device,
-            threads,
-        )?
-        .into_iter();
-        Ok(inputs
-            .iter()
-            .zip(tokens_of)
-            .map(|(input, tokens)| {
-                if tokens.is_empty() {
-                    return Err(InputError::Empty {
-                        input: input.clone(),
-                    });
-                }
-                let hyps = decoded.next().expect("one decoding per readable input");
-                Ok(self.prediction(input, tokens, hyps, n_best > 1))
+        self.predictor
+            .predict_each_with(inputs, decoding, n_best, |sources| {
+                decode_n_best(
+                    &self.model,
+                    sources,
+                    decoding,
+                    n_best,
+                    &self.device,
+                    threads,
+                )
             })
-            .collect())
-    }
-
-    /// One input's [`Prediction`] from its hypotheses (best first), with its warnings.
-    fn prediction(
-        &self,
-        input: &str,
-        tokens: Vec<String>,
-        mut hyps: Vec<Hypothesis>,
-        list_n_best: bool,
-    ) -> Prediction {
-        let (_, target_tokenizer) = self.tokenizers();
-        let n_best = if list_n_best {
-            hyps.iter()
-                .map(|h| {
-                    let output_tokens = self.target_vocab.decode(&h.tokens);
-                    Alternative {
-                        output: target_tokenizer.detokenize(&output_tokens),
-                        output_tokens,
-                        log_prob: h.log_prob,
-                        score: h.score,
-                        finished: h.finished,
-                    }
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let hyp = hyps.swap_remove(0);
-        let output_tokens = self.target_vocab.decode(&hyp.tokens);
-        let unknown: Vec<String> = tokens
-            .iter()
-            .filter(|t| !self.source_vocab.contains(t))
-            .cloned()
-            .collect();
-        let mut warnings = Vec::new();
-        if !unknown.is_empty() {
-            warnings.push(format!(
-                "{} of {} tokens are not in the model's vocabulary and were read as <unk>: {:?}",
-                unknown.len(),
-                tokens.len(),
-                unknown
-            ));
-        }
-        if self.longest_source > 0 && tokens.len() > self.longest_source {
-            warnings.push(format!(
-                "the input has {} tokens, more than any training source ({}); expect a weaker output",
-                tokens.len(),
-                self.longest_source
-            ));
-        }
-        if !hyp.finished {
-            warnings.push(format!(
-                "the output was cut at the length limit of {} tokens",
-                hyp.tokens.len()
-            ));
-        }
-        Prediction {
-            input: input.to_string(),
-            warnings,
-            unknown,
-            source_tokens: tokens,
-            output: target_tokenizer.detokenize(&output_tokens),
-            output_tokens,
-            weights: hyp.weights,
-            log_prob: hyp.log_prob,
-            finished: hyp.finished,
-            n_best,
-        }
     }
 
     /// Scores the run on a split of its task (`valid` or `test`), with `decoding`.
     ///
     /// # Errors
     ///
-    /// [`TrainerError::UnknownName`] for another split; the task's reading errors.
+    /// [`InferenceError::UnknownName`](inference::InferenceError::UnknownName) for another split; the task's reading errors.
     pub fn evaluate(&self, split: &str, decoding: &DecodingOptions) -> Result<Evaluation> {
         decoding.validate()?;
         let data = tasks::load(&self.config.task, self.config.training.seed)?;
@@ -314,11 +145,7 @@ impl Trained {
             "valid" => data.valid,
             "test" => data.test,
             other => {
-                return Err(TrainerError::UnknownName {
-                    what: "split",
-                    value: other.to_string(),
-                    expected: "valid, test".into(),
-                });
+                return Err(TrainerError::unknown_name("split", other, "valid, test"));
             }
         };
         self.evaluate_items(split, &items, decoding)

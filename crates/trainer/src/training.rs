@@ -14,15 +14,15 @@ use decoder::Seq2Seq;
 
 use crate::batch::{EncodedPair, bucketed_batches, make_batch, target_tokens};
 use crate::checkpoint::{self, Best, TrainingState};
-use crate::config::RunConfig;
 use crate::data_parallel;
 use crate::evaluate::{decode, mean_loss, selection_score, task_scores};
 use crate::loss::batch_loss;
 use crate::progress::Progress;
 use crate::run::{EpochMetrics, Manifest, RunDir, write_atomic};
 use crate::tasks;
-use crate::vocab::Vocab;
 use crate::{Result, TrainerError};
+use inference::RunConfig;
+use inference::Vocab;
 
 /// Checkpoints kept on disk (older ones are removed once a newer one is complete).
 const KEEP_CHECKPOINTS: usize = 2;
@@ -255,10 +255,7 @@ impl Session {
         config.validate()?;
         let resuming = request.resume.is_some();
         let vocabs = if resuming {
-            Some((
-                Vocab::load(&run.source_vocab())?,
-                Vocab::load(&run.target_vocab())?,
-            ))
+            Some(run.read_vocabs()?)
         } else {
             None
         };
@@ -318,9 +315,8 @@ impl Session {
     fn create_run(&self) -> Result<()> {
         let (run, prepared) = (&self.run, &self.prepared);
         run.create()?;
-        self.config.save(&run.config())?;
-        prepared.source_vocab.save(&run.source_vocab())?;
-        prepared.target_vocab.save(&run.target_vocab())?;
+        run.write_config(&self.config)?;
+        run.write_vocabs(&prepared.source_vocab, &prepared.target_vocab)?;
         let manifest = Manifest::new(&self.config, prepared, self.model.num_params());
         write_atomic(
             &run.manifest(),
@@ -409,7 +405,7 @@ impl Session {
         let items = &self.prepared.data.valid[..self.valid_len];
         let loss = mean_loss(&model, pairs, self.config.training.batch_size, &self.device)?;
         let sources: Vec<Vec<usize>> = pairs.iter().map(|p| p.source.clone()).collect();
-        let greedy = crate::config::DecodingOptions {
+        let greedy = inference::DecodingOptions {
             beam: 1,
             ..self.config.decoding.clone()
         };
@@ -521,7 +517,7 @@ fn new_config(run: &RunDir, config: &RunConfig) -> Result<RunConfig> {
 /// The stored configuration of the run in `run` with `changes`, written back when they change
 /// it (so that the directory keeps describing the run).
 fn resumed_config(run: &RunDir, changes: &ResumeChanges) -> Result<RunConfig> {
-    let mut stored = RunConfig::load(&run.config()).map_err(|e| match e {
+    let mut stored = run.read_config().map_err(|e| match e {
         TrainerError::Io { path, .. } => {
             TrainerError::run(path, "no run to resume here (config.json is missing)")
         }
@@ -532,7 +528,7 @@ fn resumed_config(run: &RunDir, changes: &ResumeChanges) -> Result<RunConfig> {
     stored.training.threads = changes.threads.unwrap_or(stored.training.threads);
     if stored != before {
         stored.validate()?;
-        stored.save(&run.config())?;
+        run.write_config(&stored)?;
     }
     Ok(stored)
 }

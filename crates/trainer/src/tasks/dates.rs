@@ -3,11 +3,11 @@
 
 use std::path::Path;
 
-use crate::config::SplitSizes;
 use crate::data::{EvalItem, Pair, TaskData};
 use crate::text_file::read_text_file;
-use crate::tokenize::Tokenizer;
 use crate::{Result, TrainerError};
+use inference::SplitSizes;
+use inference::Tokenizer;
 
 const MONTHS: [&str; 12] = [
     "january",
@@ -37,11 +37,7 @@ const FIRST_YEAR: u32 = 1950;
 const LAST_YEAR: u32 = 2049;
 
 /// How many examples of each split [`generate`] makes by default: 20 000 / 1 000 / 1 000.
-pub const DEFAULT_SIZES: SplitSizes = SplitSizes {
-    train: 20_000,
-    valid: 1_000,
-    test: 1_000,
-};
+pub const DEFAULT_SIZES: SplitSizes = SplitSizes::DATES_DEFAULT;
 
 /// A calendar date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -6,32 +6,11 @@ pub mod parallel;
 
 use std::path::{Path, PathBuf};
 
-use crate::config::{TaskConfig, TaskKind};
 use crate::data::{EvalItem, FileChecksum, TaskData};
-use crate::tokenize::Tokenizer;
 use crate::{Result, TrainerError};
+use inference::{TaskConfig, TaskKind};
 
-/// The tokenizers of a task: `(source, target)`.
-pub fn tokenizers(task: &TaskConfig) -> (Tokenizer, Tokenizer) {
-    match task.kind {
-        TaskKind::Dates => (Tokenizer::Chars, Tokenizer::Chars),
-        TaskKind::G2p => (Tokenizer::Chars, Tokenizer::Whitespace),
-        TaskKind::Translate => {
-            let words = Tokenizer::Words {
-                lowercase: task.lowercase,
-            };
-            (words, words)
-        }
-    }
-}
-
-/// How a task's raw input text is prepared before tokenising (G2P reads words lower-cased).
-pub fn normalise_source(task: &TaskConfig, text: &str) -> String {
-    match task.kind {
-        TaskKind::G2p => text.trim().to_lowercase(),
-        _ => text.trim().to_string(),
-    }
-}
+pub use inference::{normalise_source, tokenizers};
 
 /// The g2p test file: `test_data`, or the training file with extension `.test`.
 pub fn g2p_test_path(task: &TaskConfig) -> Option<PathBuf> {

@@ -4,8 +4,8 @@ use std::path::Path;
 
 use crate::data::{EvalItem, FileChecksum, Pair};
 use crate::text_file::{TextFile, read_text_file};
-use crate::tokenize::Tokenizer;
 use crate::{Result, TrainerError};
+use inference::Tokenizer;
 
 /// A parallel corpus read from two files.
 #[derive(Debug, Clone)]

@@ -90,7 +90,7 @@ fn a_run_on_two_threads_learns_like_one_and_is_reproducible() {
         let out = dir.path().join(name);
         train(config, &out, false, None);
         let metrics = trainer::RunDir::new(&out).read_metrics().unwrap();
-        let stored = RunConfig::load(&trainer::RunDir::new(&out).config()).unwrap();
+        let stored = trainer::RunDir::new(&out).read_config().unwrap();
         assert_eq!(
             stored.training.threads, threads,
             "config.json records the threads"
@@ -142,7 +142,7 @@ fn a_run_on_two_threads_learns_like_one_and_is_reproducible() {
         threads: Some(2),
     })
     .unwrap();
-    let stored = RunConfig::load(&trainer::RunDir::new(&out).config()).unwrap();
+    let stored = trainer::RunDir::new(&out).read_config().unwrap();
     assert_eq!((stored.training.epochs, stored.training.threads), (2, 2));
     let resumed = trainer::RunDir::new(&out).read_metrics().unwrap();
     assert_eq!(resumed.len(), 2);

@@ -1,0 +1,39 @@
+//! Text in, prediction out: everything a trained RNN encoder–decoder with attention needs to
+//! turn a line of text into an output with its attention weights, and nothing that touches
+//! files, the network or threads, so the same code runs in `trainer`, in `cargo xtask predict`
+//! and in a browser (WebAssembly).
+//!
+//! - [`RunConfig`]: a run's `config.json` (task, model, training and decoding options),
+//!   parsed from bytes ([`RunConfig::parse`], which upgrades old formats).
+//! - [`Vocab`]s (`source_vocab.json`, `target_vocab.json`) and [`Tokenizer`]s; how a task
+//!   normalises its input ([`normalise_source`]) and tokenises it ([`tokenizers`]).
+//! - [`Predictor`]: a model built from a run's files' bytes ([`RunFiles`]) that makes
+//!   [`Prediction`]s, greedy or beam, with n-best lists, attention weights and warnings.
+//! - [`decode_n_best`]: many sources decoded in length-sorted batches ([`length_batches`]).
+//! - [`Backend`]: which Burn backend to run on, among those compiled in (the `flex`, `ndarray`
+//!   and `wgpu` features).
+//!
+//! Sits above the model crates: `fused-ops` ← `attention-core` ← `encoder`/`decoder` ←
+//! `inference` ← `trainer`. Its errors ([`InferenceError`]) name configuration fields and
+//! files, which callers name as they like (a path, or a file's name in the browser).
+#![warn(missing_docs)]
+#![recursion_limit = "256"]
+
+mod backend;
+mod config;
+mod decode;
+mod error;
+mod predictor;
+mod tokenize;
+mod vocab;
+
+pub use backend::Backend;
+pub use config::{
+    CONFIG_VERSION, DecodingOptions, Languages, ModelOptions, RunConfig, SplitNames, SplitSizes,
+    TaskConfig, TaskKind, TrainingOptions,
+};
+pub use decode::{decode_n_best, in_input_order, length_batches, padded};
+pub use error::{InferenceError, Result};
+pub use predictor::{Alternative, InputError, Prediction, Predictor, RunFiles, load_model_bytes};
+pub use tokenize::{Tokenizer, normalise_source, tokenizers};
+pub use vocab::Vocab;

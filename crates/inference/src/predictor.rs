@@ -1,0 +1,314 @@
+//! Text in, prediction out: a trained model with its configuration and vocabularies.
+
+use std::path::Path;
+
+use burn::module::Module;
+use burn::prelude::*;
+use burn::store::ModuleRecord;
+use burn::tensor::Bytes;
+use decoder::{Hypothesis, Seq2Seq};
+use serde::{Deserialize, Serialize};
+
+use crate::config::{DecodingOptions, RunConfig};
+use crate::decode::decode_n_best;
+use crate::tokenize::{Tokenizer, normalise_source, tokenizers};
+use crate::vocab::Vocab;
+use crate::{InferenceError, Result};
+
+/// One prediction, with everything a picture of its attention needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    /// The input as given.
+    pub input: String,
+    /// The source tokens the model saw (unknown ones shown as `<unk>`).
+    pub source_tokens: Vec<String>,
+    /// Source tokens that are not in the vocabulary (read as `<unk>`).
+    pub unknown: Vec<String>,
+    /// What the caller should know about this input (unknown tokens, a length beyond any
+    /// training source, an output cut at the length limit).
+    pub warnings: Vec<String>,
+    /// The output tokens.
+    pub output_tokens: Vec<String>,
+    /// The output as text.
+    pub output: String,
+    /// `weights[i][j]`: attention of output step `i` on source token `j` (the final row is
+    /// the step that produced `<eos>`, when it was produced). Empty for the baseline.
+    pub weights: Vec<Vec<f32>>,
+    /// Log-probability of the output.
+    pub log_prob: f32,
+    /// Whether the output ended with `<eos>` (rather than at the length limit).
+    pub finished: bool,
+    /// With `n_best > 1`: the best hypotheses, best first (the first is the one above).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub n_best: Vec<Alternative>,
+}
+
+/// One of the n best hypotheses of an input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alternative {
+    /// The output as text.
+    pub output: String,
+    /// The output tokens.
+    pub output_tokens: Vec<String>,
+    /// Log-probability of the output (`<eos>` included when finished).
+    pub log_prob: f32,
+    /// The ranking score: `log_prob` over the length penalty.
+    pub score: f32,
+    /// Whether the output ended with `<eos>`.
+    pub finished: bool,
+}
+
+/// Why one input has no prediction (the others still get theirs).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    /// Nothing is left of the input once normalised (an empty or blank line).
+    #[error("{input:?} is empty: there is nothing to predict from")]
+    Empty {
+        /// The input as given.
+        input: String,
+    },
+}
+
+/// A trained model ready to predict: the run's configuration, vocabularies and weights.
+#[derive(Debug)]
+pub struct Predictor {
+    /// The run's configuration.
+    pub config: RunConfig,
+    /// Source vocabulary.
+    pub source_vocab: Vocab,
+    /// Target vocabulary.
+    pub target_vocab: Vocab,
+    /// The model, inference copy (no autodiff).
+    pub model: Seq2Seq,
+    /// The device it runs on.
+    pub device: Device,
+    /// The longest training source in tokens (0 if unknown): longer inputs get a warning.
+    pub longest_source: usize,
+}
+
+/// The contents of a run directory's files, as bytes: what [`Predictor::from_files`] reads.
+#[derive(Debug, Clone, Copy)]
+pub struct RunFiles<'a> {
+    /// `config.json`.
+    pub config: &'a [u8],
+    /// `source_vocab.json`.
+    pub source_vocab: &'a [u8],
+    /// `target_vocab.json`.
+    pub target_vocab: &'a [u8],
+    /// `model.bpk`.
+    pub model: &'a [u8],
+}
+
+impl Predictor {
+    /// Builds the model of a run from its files' contents, on `device`. Errors name the files
+    /// as they are named in a run directory, joined to `dir`.
+    ///
+    /// # Errors
+    ///
+    /// A malformed or newer `config.json`, malformed vocabularies, a configuration that does not
+    /// build, a `model.bpk` that is unreadable or does not fit the configuration and
+    /// vocabularies.
+    pub fn from_files(dir: &Path, files: RunFiles<'_>, device: Device) -> Result<Self> {
+        let config = RunConfig::parse(&dir.join("config.json"), files.config)?;
+        let source_vocab = Vocab::from_json(&dir.join("source_vocab.json"), files.source_vocab)?;
+        let target_vocab = Vocab::from_json(&dir.join("target_vocab.json"), files.target_vocab)?;
+        let model = config
+            .model
+            .seq2seq(source_vocab.len(), target_vocab.len())
+            .init(&device)
+            .map_err(|e| {
+                InferenceError::run(
+                    dir.join("config.json"),
+                    format!("cannot build the model: {e}"),
+                )
+            })?;
+        let model = load_model_bytes(model, &dir.join("model.bpk"), files.model.to_vec())?;
+        Ok(Self {
+            config,
+            source_vocab,
+            target_vocab,
+            model: model.valid(),
+            device,
+            longest_source: 0,
+        })
+    }
+
+    /// The run's `(source, target)` tokenizers.
+    pub fn tokenizers(&self) -> (Tokenizer, Tokenizer) {
+        tokenizers(&self.config.task)
+    }
+
+    /// Predicts every input it can, each on its own, decoding on this thread: an input that
+    /// cannot be predicted gets its [`InputError`] in its place and costs the others nothing.
+    /// With `n_best > 1` (at most the beam width) each prediction lists its best hypotheses in
+    /// [`Prediction::n_best`].
+    ///
+    /// Inputs are normalised as the task reads them (G2P words trimmed and lower-cased).
+    /// Unknown source tokens are read as `<unk>` (listed in [`Prediction::unknown`], with a
+    /// warning). There is no length limit on inputs: a recurrent encoder reads any length, and
+    /// the output may run to `⌊max_length_ratio · n⌋ + max_length_extra` tokens; an input
+    /// longer than every training source gets a warning, since the model has never seen one
+    /// like it, and so does an output cut at that limit.
+    ///
+    /// # Errors
+    ///
+    /// [`InferenceError::InvalidOption`] for bad decoding options (`n_best` outside
+    /// `1..=beam`, a beam wider than [`DecodingOptions::MAX_BEAM`]); decoding errors.
+    pub fn predict_each(
+        &self,
+        inputs: &[String],
+        decoding: &DecodingOptions,
+        n_best: usize,
+    ) -> Result<Vec<std::result::Result<Prediction, InputError>>> {
+        self.predict_each_with(inputs, decoding, n_best, |sources| {
+            decode_n_best(&self.model, sources, decoding, n_best, &self.device)
+        })
+    }
+
+    /// [`Predictor::predict_each`] with the decoding of the readable inputs' token ids done by
+    /// `decode` (which must return the `n_best` hypotheses of each source, in order), e.g. on
+    /// several threads.
+    ///
+    /// # Errors
+    ///
+    /// As [`Predictor::predict_each`], and `decode`'s.
+    pub fn predict_each_with<E: From<InferenceError>>(
+        &self,
+        inputs: &[String],
+        decoding: &DecodingOptions,
+        n_best: usize,
+        decode: impl FnOnce(&[Vec<usize>]) -> std::result::Result<Vec<Vec<Hypothesis>>, E>,
+    ) -> std::result::Result<Vec<std::result::Result<Prediction, InputError>>, E> {
+        decoding.validate()?;
+        if !(1..=decoding.beam).contains(&n_best) {
+            return Err(InferenceError::invalid(
+                "n_best",
+                n_best,
+                format!("must be between 1 and the beam width ({})", decoding.beam),
+            )
+            .into());
+        }
+        let (source_tokenizer, _) = self.tokenizers();
+        let tokens_of: Vec<Vec<String>> = inputs
+            .iter()
+            .map(|input| source_tokenizer.tokenize(&normalise_source(&self.config.task, input)))
+            .collect();
+        let sources: Vec<Vec<usize>> = tokens_of
+            .iter()
+            .filter(|tokens| !tokens.is_empty())
+            .map(|tokens| self.source_vocab.encode(tokens))
+            .collect();
+        let mut decoded = decode(&sources)?.into_iter();
+        Ok(inputs
+            .iter()
+            .zip(tokens_of)
+            .map(|(input, tokens)| {
+                if tokens.is_empty() {
+                    return Err(InputError::Empty {
+                        input: input.clone(),
+                    });
+                }
+                let hyps = decoded.next().expect("one decoding per readable input");
+                Ok(self.prediction(input, tokens, hyps, n_best > 1))
+            })
+            .collect())
+    }
+
+    /// One input's [`Prediction`] from its hypotheses (best first), with its warnings.
+    fn prediction(
+        &self,
+        input: &str,
+        tokens: Vec<String>,
+        mut hyps: Vec<Hypothesis>,
+        list_n_best: bool,
+    ) -> Prediction {
+        let n_best = if list_n_best {
+            hyps.iter().map(|h| self.alternative(h)).collect()
+        } else {
+            Vec::new()
+        };
+        let hyp = hyps.swap_remove(0);
+        let unknown: Vec<String> = tokens
+            .iter()
+            .filter(|t| !self.source_vocab.contains(t))
+            .cloned()
+            .collect();
+        let warnings = self.warnings(&tokens, &unknown, &hyp);
+        let best = self.alternative(&hyp);
+        Prediction {
+            input: input.to_string(),
+            warnings,
+            unknown,
+            source_tokens: tokens,
+            output: best.output,
+            output_tokens: best.output_tokens,
+            weights: hyp.weights,
+            log_prob: hyp.log_prob,
+            finished: hyp.finished,
+            n_best,
+        }
+    }
+
+    /// A hypothesis as text.
+    fn alternative(&self, hyp: &Hypothesis) -> Alternative {
+        let (_, target_tokenizer) = self.tokenizers();
+        let output_tokens = self.target_vocab.decode(&hyp.tokens);
+        Alternative {
+            output: target_tokenizer.detokenize(&output_tokens),
+            output_tokens,
+            log_prob: hyp.log_prob,
+            score: hyp.score,
+            finished: hyp.finished,
+        }
+    }
+
+    /// What the caller should know about an input's `tokens` (of which `unknown` are not in
+    /// the vocabulary) and its best hypothesis.
+    fn warnings(&self, tokens: &[String], unknown: &[String], hyp: &Hypothesis) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if !unknown.is_empty() {
+            warnings.push(format!(
+                "{} of {} tokens are not in the model's vocabulary and were read as <unk>: {:?}",
+                unknown.len(),
+                tokens.len(),
+                unknown
+            ));
+        }
+        if self.longest_source > 0 && tokens.len() > self.longest_source {
+            warnings.push(format!(
+                "the input has {} tokens, more than any training source ({}); expect a weaker output",
+                tokens.len(),
+                self.longest_source
+            ));
+        }
+        if !hyp.finished {
+            warnings.push(format!(
+                "the output was cut at the length limit of {} tokens",
+                hyp.tokens.len()
+            ));
+        }
+        warnings
+    }
+}
+
+/// Loads burnpack parameters (the bytes of the file `path`) into `model`, checking every
+/// shape.
+///
+/// # Errors
+///
+/// [`InferenceError::Run`] naming `path` if the bytes are truncated or corrupt, or hold
+/// parameters of another shape (another model or other vocabularies).
+pub fn load_model_bytes(model: Seq2Seq, path: &Path, bytes: Vec<u8>) -> Result<Seq2Seq> {
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| {
+        InferenceError::run(
+            path,
+            format!("not a readable model file (truncated or corrupt?): {e}"),
+        )
+    })?;
+    model.try_load_record(record).map_err(|e| {
+        InferenceError::run(
+            path,
+            format!("the weights do not fit this run's configuration and vocabularies: {e}"),
+        )
+    })
+}

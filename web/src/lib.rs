@@ -1,0 +1,117 @@
+//! A trained run of ours in the browser: the JavaScript face of [`inference::Predictor`].
+//!
+//! The page (`web/static/`) fetches a run directory's files (`config.json`,
+//! `source_vocab.json`, `target_vocab.json`, `model.bpk`, and `manifest.json` when there is
+//! one) and hands their bytes to [`Model::new`]; [`Model::predict`] then answers with the
+//! JSON line that `cargo xtask predict --json` prints for the same input, attention weights
+//! included. Nothing here touches files, the network or threads: the model runs on Burn's flex
+//! backend on the page's own thread.
+#![warn(missing_docs)]
+
+use std::path::Path;
+
+use burn::prelude::Device;
+use inference::{DecodingOptions, InferenceError, Predictor, RunFiles};
+use wasm_bindgen::prelude::*;
+
+/// A run loaded for prediction.
+#[wasm_bindgen]
+pub struct Model {
+    predictor: Predictor,
+}
+
+#[wasm_bindgen]
+impl Model {
+    /// Builds the run's model from its files' bytes; `manifest` (optional) tells the longest
+    /// training source, beyond which inputs get a warning.
+    ///
+    /// # Errors
+    ///
+    /// A message naming the file at fault (`config.json: not valid JSON …`).
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        config: &[u8],
+        source_vocab: &[u8],
+        target_vocab: &[u8],
+        model: &[u8],
+        manifest: Option<Vec<u8>>,
+    ) -> Result<Model, JsError> {
+        let files = RunFiles {
+            config,
+            source_vocab,
+            target_vocab,
+            model,
+        };
+        Self::load(files, manifest.as_deref()).map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// The run's task (`g2p`, `dates`, `translate`).
+    #[wasm_bindgen(getter)]
+    pub fn task(&self) -> String {
+        self.predictor.config.task.kind.name().to_string()
+    }
+
+    /// The beam width the run decodes with by default.
+    #[wasm_bindgen(getter, js_name = defaultBeam)]
+    pub fn default_beam(&self) -> usize {
+        self.predictor.config.decoding.beam
+    }
+
+    /// The widest beam accepted.
+    #[wasm_bindgen(getter, js_name = maxBeam)]
+    pub fn max_beam() -> usize {
+        DecodingOptions::MAX_BEAM
+    }
+
+    /// The prediction of `text` at beam width `beam` (1: greedy) with its `n_best` best
+    /// hypotheses (`1..=beam`), as the JSON line `cargo xtask predict --json` prints: the
+    /// prediction, or `{"error": …}` for an input with nothing to predict from.
+    ///
+    /// # Errors
+    ///
+    /// Decoding options out of range (a message naming the option and its value).
+    pub fn predict(&self, text: &str, beam: usize, n_best: usize) -> Result<String, JsError> {
+        self.predict_line(text, beam, n_best)
+            .map_err(|e| JsError::new(&e.to_string()))
+    }
+}
+
+impl Model {
+    /// [`Model::new`] with Rust's error type.
+    ///
+    /// # Errors
+    ///
+    /// As [`Predictor::from_files`].
+    pub fn load(files: RunFiles<'_>, manifest: Option<&[u8]>) -> Result<Model, InferenceError> {
+        let mut predictor = Predictor::from_files(Path::new(""), files, Device::flex())?;
+        predictor.longest_source = manifest
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(bytes).ok())
+            .and_then(|manifest| manifest.get("longest_source")?.as_u64())
+            .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
+        Ok(Model { predictor })
+    }
+
+    /// [`Model::predict`] with Rust's error type.
+    ///
+    /// # Errors
+    ///
+    /// As [`Predictor::predict_each`].
+    pub fn predict_line(
+        &self,
+        text: &str,
+        beam: usize,
+        n_best: usize,
+    ) -> Result<String, InferenceError> {
+        let decoding = DecodingOptions {
+            beam,
+            ..self.predictor.config.decoding.clone()
+        };
+        let mut out = self
+            .predictor
+            .predict_each(&[text.to_string()], &decoding, n_best)?;
+        Ok(match out.remove(0) {
+            Ok(prediction) => serde_json::to_string(&prediction).expect("predictions serialise"),
+            Err(e) => serde_json::json!({ "error": e.to_string() }).to_string(),
+        })
+    }
+}

@@ -1,0 +1,212 @@
+// The page: load a run's files, predict as the user types, draw the attention of every step.
+import init, { Model } from './pkg/seq2seq_web.js';
+
+const RUN_FILES = ['config.json', 'source_vocab.json', 'target_vocab.json', 'model.bpk'];
+const $ = (id) => document.getElementById(id);
+const state = { model: null, prediction: null, step: 0, timer: null };
+
+// What tests and curious users can reach from the console.
+window.seq2seq = { state, timings: {}, predict: (text, beam = 1, nBest = 1) => JSON.parse(state.model.predict(text, beam, nBest)) };
+
+function setStatus(text, isError = false) {
+  $('status').textContent = text;
+  $('status').classList.toggle('error', isError);
+}
+
+async function fetchBytes(url, optional = false) {
+  const response = await fetch(url);
+  if (!response.ok) {
+    if (optional) return undefined;
+    throw new Error(`${url}: ${response.status} ${response.statusText}`);
+  }
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+// Builds the model from the four files' bytes (and the manifest's, when there is one).
+function useRun(files, manifest, from) {
+  const model = new Model(...files, manifest);
+  state.model?.free();
+  state.model = model;
+  $('source').textContent = from;
+  $('beam').value = String(Math.min(Math.max(model.defaultBeam, 1), 5));
+  for (const id of ['word', 'beam']) $(id).disabled = false;
+  setStatus(`Ready: a ${model.task} model. Type ${model.task === 'g2p' ? 'a word' : 'a line'}.`);
+  document.body.dataset.state = 'ready';
+  render();
+}
+
+async function loadFromServer(base) {
+  const files = await Promise.all(RUN_FILES.map((name) => fetchBytes(base + name)));
+  const manifest = await fetchBytes(base + 'manifest.json', true);
+  useRun(files, manifest, base);
+}
+
+// A run directory (or its files) picked by the user.
+async function loadFromPicker(fileList) {
+  const byName = new Map([...fileList].map((f) => [f.name, f]));
+  const missing = RUN_FILES.filter((name) => !byName.has(name));
+  if (missing.length > 0) {
+    throw new Error(`not a run directory of ours: ${missing.join(', ')} missing (a run holds ${RUN_FILES.join(', ')})`);
+  }
+  const bytes = async (name) => new Uint8Array(await byName.get(name).arrayBuffer());
+  const files = await Promise.all(RUN_FILES.map(bytes));
+  const manifest = byName.has('manifest.json') ? await bytes('manifest.json') : undefined;
+  useRun(files, manifest, [...byName.values()][0].webkitRelativePath.split('/')[0] || 'your files');
+}
+
+function render() {
+  stopPlaying();
+  const text = $('word').value;
+  const beam = Number($('beam').value);
+  if (!state.model || text.trim() === '') {
+    state.prediction = null;
+    draw();
+    return;
+  }
+  const started = performance.now();
+  const line = JSON.parse(state.model.predict(text, beam, beam));
+  window.seq2seq.timings.lastPredictionMs = performance.now() - started;
+  window.seq2seq.timings.firstPrediction ??= performance.now();
+  state.prediction = line.error ? null : line;
+  if (line.error) setStatus(line.error, true);
+  state.step = 0;
+  draw();
+}
+
+function draw() {
+  const p = state.prediction;
+  $('output').textContent = p ? p.output : '';
+  $('output').dataset.input = p ? p.input : '';
+  $('warnings').replaceChildren(...(p ? p.warnings : []).map((w) => element('li', w)));
+  $('steps').hidden = !p || p.weights.length === 0;
+  // `n_best` is left out of a prediction's JSON when it lists one hypothesis.
+  $('alternatives').hidden = !p || (p.n_best ?? []).length < 2;
+  if (!p) return;
+  drawNBest(p);
+  const slider = $('step');
+  slider.max = String(p.weights.length - 1);
+  slider.value = String(state.step);
+  drawHeatmap(p);
+  drawStep();
+}
+
+function element(tag, text, attributes = {}) {
+  const node = document.createElement(tag);
+  node.textContent = text;
+  for (const [k, v] of Object.entries(attributes)) node.setAttribute(k, v);
+  return node;
+}
+
+function drawNBest(p) {
+  $('nbest').tBodies[0].replaceChildren(...(p.n_best ?? []).map((h, i) => {
+    const row = document.createElement('tr');
+    row.append(element('td', String(i + 1)), element('td', h.output),
+      element('td', h.log_prob.toFixed(3)), element('td', h.score.toFixed(3)));
+    return row;
+  }));
+}
+
+// Output tokens down (the final row is the step that produced the end), input across.
+function rowLabels(p) {
+  const labels = [...p.output_tokens];
+  if (p.finished) labels.push('</s>');
+  return labels.slice(0, p.weights.length);
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+function svg(tag, attributes = {}, text) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attributes)) node.setAttribute(k, String(v));
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+const color = (w) => `hsl(215, 80%, ${Math.round(97 - 62 * w)}%)`;
+
+function drawHeatmap(p) {
+  const cell = 34, left = 60, top = 28;
+  const labels = rowLabels(p);
+  const map = $('heatmap');
+  map.setAttribute('width', left + cell * p.source_tokens.length + 4);
+  map.setAttribute('height', top + cell * labels.length + 4);
+  const children = p.source_tokens.map((t, j) =>
+    svg('text', { x: left + cell * j + cell / 2, y: top - 8, 'text-anchor': 'middle', class: 'column' }, t));
+  p.weights.forEach((weights, i) => {
+    const row = svg('g', { class: i < p.output_tokens.length ? 'row' : 'row end', 'data-step': i });
+    row.append(svg('text', { x: left - 8, y: top + cell * i + cell / 2 + 5, 'text-anchor': 'end' }, labels[i]));
+    weights.forEach((w, j) => {
+      const rect = svg('rect', { class: 'cell', x: left + cell * j, y: top + cell * i, width: cell - 2, height: cell - 2, fill: color(w) });
+      rect.append(svg('title', {}, `${labels[i]} ← ${p.source_tokens[j]}: ${w.toFixed(3)}`));
+      row.append(rect);
+    });
+    row.addEventListener('click', () => { state.step = i; $('step').value = String(i); drawStep(); });
+    children.push(row);
+  });
+  children.push(svg('rect', { id: 'current', class: 'current', x: left - 1, width: cell * p.source_tokens.length, height: cell }));
+  map.replaceChildren(...children);
+}
+
+// The current step: its row outlined, the others faded, the input's letters lit by its weights.
+function drawStep() {
+  const p = state.prediction;
+  if (!p) return;
+  const i = state.step, cell = 34, top = 28;
+  $('current').setAttribute('y', top + cell * i - 1);
+  for (const row of $('heatmap').querySelectorAll('g.row')) {
+    row.classList.toggle('faded', Number(row.dataset.step) !== i);
+  }
+  const weights = p.weights[i];
+  $('focus').replaceChildren(...p.source_tokens.map((t, j) => {
+    const span = element('span', t, { title: weights[j].toFixed(3) });
+    span.style.background = color(weights[j]);
+    return span;
+  }));
+  const emitted = rowLabels(p)[i];
+  const peak = weights.indexOf(Math.max(...weights));
+  $('step-label').textContent = `step ${i + 1} of ${p.weights.length}: emits ${emitted}, looks most at “${p.source_tokens[peak]}” (${weights[peak].toFixed(2)})`;
+}
+
+function stopPlaying() {
+  clearInterval(state.timer);
+  state.timer = null;
+  $('play').textContent = '▶ Play';
+}
+
+function play() {
+  if (state.timer) return stopPlaying();
+  const p = state.prediction;
+  if (!p) return;
+  if (state.step >= p.weights.length - 1) state.step = -1;
+  $('play').textContent = '⏸ Pause';
+  const next = () => {
+    if (state.step >= p.weights.length - 1) return stopPlaying();
+    state.step += 1;
+    $('step').value = String(state.step);
+    drawStep();
+  };
+  next();
+  state.timer = setInterval(next, 700);
+}
+
+$('word').addEventListener('input', render);
+$('beam').addEventListener('change', render);
+$('step').addEventListener('input', () => { stopPlaying(); state.step = Number($('step').value); drawStep(); });
+$('play').addEventListener('click', play);
+$('files').addEventListener('change', async (event) => {
+  try {
+    setStatus('Loading the chosen run…');
+    await loadFromPicker(event.target.files);
+  } catch (e) {
+    setStatus(`Cannot load the chosen files: ${e.message ?? e}`, true);
+  }
+});
+
+try {
+  await init();
+  const base = new URLSearchParams(location.search).get('run') ?? 'model/';
+  await loadFromServer(base.endsWith('/') ? base : base + '/');
+  window.seq2seq.timings.ready = performance.now();
+} catch (e) {
+  setStatus(`Cannot load the model: ${e.message ?? e}`, true);
+  document.body.dataset.state = 'failed';
+}
