@@ -134,9 +134,14 @@ struct BenchArgs {
     g2p_once: Option<usize>,
 }
 
-/// Decoding flags shared by `eval`, `predict` and `plot`.
+/// The runs and decoding flags shared by `eval`, `predict` and `plot`.
 #[derive(Args, Debug)]
 pub(crate) struct DecodeArgs {
+    /// The run directory. Given several times (`--run A --run B …`, runs with one vocabulary)
+    /// the runs decode as an ensemble, on their models' mean log-probabilities; attention
+    /// pictures then show the models' mean weights, and options default to the first run's.
+    #[arg(long = "run", value_name = "DIR", required = true)]
+    pub(crate) runs: Vec<PathBuf>,
     /// Beam width, 1 (greedy) to 64 (default: the run's).
     #[arg(long)]
     beam: Option<usize>,
@@ -150,9 +155,6 @@ pub(crate) struct DecodeArgs {
 
 #[derive(Args, Debug)]
 struct EvalArgs {
-    /// The run directory.
-    #[arg(long)]
-    run: PathBuf,
     /// Which split: valid or test.
     #[arg(long, default_value = "test", value_parser = ["valid", "test"])]
     split: String,
@@ -162,7 +164,8 @@ struct EvalArgs {
     #[arg(long, value_name = "FILE", conflicts_with = "split")]
     data: Option<PathBuf>,
     /// Where the evaluation JSON goes (default: RUN/eval-SPLIT.json, or with --data
-    /// RUN/eval-data-NAME.json).
+    /// RUN/eval-data-NAME.json; for an ensemble of N runs, in the first run, with
+    /// `-ensemble-N` before `.json`).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Keep only the first N items' predictions in the JSON (default: every item); the scores
@@ -175,17 +178,15 @@ struct EvalArgs {
 
 #[derive(Args, Debug)]
 struct PlotArgs {
-    /// The run directory.
-    #[arg(long)]
-    run: PathBuf,
     /// The input to decode and draw.
     text: String,
-    /// Where the pictures go (default: RUN/plots).
+    /// Where the pictures go (default: RUN/plots, of the first run).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// File name stem of the pictures.
-    #[arg(long, default_value = "attention")]
-    name: String,
+    /// File name stem of the pictures (default: `attention`, for an ensemble of N runs
+    /// `attention-ensemble-N`).
+    #[arg(long)]
+    name: Option<String>,
     #[command(flatten)]
     decode: DecodeArgs,
 }
@@ -343,8 +344,34 @@ fn cmd_train(args: TrainArgs) -> Result<(), TrainerError> {
     Ok(())
 }
 
+/// The runs of `args` loaded (an ensemble for several).
+pub(crate) fn load_runs(args: &DecodeArgs) -> Result<Trained, TrainerError> {
+    let trained = Trained::load_all(&args.runs, args.device)?;
+    if args.runs.len() > 1 {
+        eprintln!(
+            "an ensemble of {} runs: {}",
+            args.runs.len(),
+            args.runs
+                .iter()
+                .map(|r| r.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Ok(trained)
+}
+
+/// What names an output of several runs apart from the first run's own: `-ensemble-N`, or
+/// nothing for one run.
+fn ensemble_suffix(trained: &Trained) -> String {
+    match trained.runs().len() {
+        1 => String::new(),
+        n => format!("-ensemble-{n}"),
+    }
+}
+
 fn cmd_eval(args: EvalArgs) -> Result<(), TrainerError> {
-    let trained = Trained::load(&args.run, args.decode.device)?;
+    let trained = load_runs(&args.decode)?;
     let options = decoding(&trained, &args.decode)?;
     let (mut evaluation, name) = match &args.data {
         Some(file) => {
@@ -361,9 +388,9 @@ fn cmd_eval(args: EvalArgs) -> Result<(), TrainerError> {
     if let Some(n) = args.examples {
         evaluation.examples.truncate(n);
     }
-    let path = args
-        .out
-        .unwrap_or_else(|| args.run.join(format!("eval-{name}.json")));
+    let path = args.out.unwrap_or_else(|| {
+        trained.runs()[0].join(format!("eval-{name}{}.json", ensemble_suffix(&trained)))
+    });
     evaluation.save(&path)?;
     print_scores(&evaluation);
     println!("wrote {}", path.display());
@@ -371,13 +398,22 @@ fn cmd_eval(args: EvalArgs) -> Result<(), TrainerError> {
 }
 
 fn cmd_plot(args: PlotArgs) -> Result<(), TrainerError> {
-    let trained = Trained::load(&args.run, args.decode.device)?;
+    let trained = load_runs(&args.decode)?;
     let options = decoding(&trained, &args.decode)?;
     let prediction = trained
         .predict(std::slice::from_ref(&args.text), &options)?
         .remove(0);
-    let dir = args.out.unwrap_or_else(|| args.run.join("plots"));
-    let files = write_attention_pictures(&prediction, &dir, &args.name)?;
+    let dir = args.out.unwrap_or_else(|| trained.runs()[0].join("plots"));
+    let name = args
+        .name
+        .unwrap_or_else(|| format!("attention{}", ensemble_suffix(&trained)));
+    let files = write_attention_pictures(&prediction, &dir, &name)?;
+    if trained.runs().len() > 1 {
+        println!(
+            "attention: the mean of the {} models' weights",
+            trained.runs().len()
+        );
+    }
     println!("{:?} -> {:?}", prediction.input, prediction.output);
     for path in [&files.png, &files.svg, &files.gif, &files.json] {
         println!("{}", path.display());

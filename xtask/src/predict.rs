@@ -7,13 +7,12 @@
 //! soon as its line is in.
 
 use std::io::{BufRead, Write};
-use std::path::PathBuf;
 use std::sync::mpsc;
 
 use clap::{Args, ValueEnum};
 use trainer::{DecodingOptions, Prediction, Trained, TrainerError};
 
-use crate::{DecodeArgs, decoding};
+use crate::{DecodeArgs, decoding, load_runs};
 
 /// Lines predicted together at most: enough for full batches on every core, few enough that
 /// memory stays bounded.
@@ -35,9 +34,6 @@ pub enum Format {
 
 #[derive(Args, Debug)]
 pub struct PredictArgs {
-    /// The run directory.
-    #[arg(long)]
-    run: PathBuf,
     /// Inputs; standard input is read line by line when none is given.
     text: Vec<String>,
     /// Output format.
@@ -75,7 +71,7 @@ pub fn cmd_predict(args: PredictArgs) -> Result<(), PredictError> {
         )
         .into());
     }
-    let trained = Trained::load(&args.run, args.decode.device)?;
+    let trained = load_runs(&args.decode)?;
     let options = decoding(&trained, &args.decode)?;
     let printer = Printer {
         format,

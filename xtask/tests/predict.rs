@@ -313,3 +313,117 @@ fn case_is_folded_and_outputs_cut_at_the_length_limit_say_so() {
         text(&cut.stderr)
     );
 }
+
+#[test]
+fn runs_given_together_predict_evaluate_and_plot_as_an_ensemble() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = model();
+    // A copy of the run is another run with its vocabulary: the ensemble of the two averages
+    // equal log-probabilities, so it predicts as the run alone.
+    let copy = dir.path().join("copy");
+    std::fs::create_dir(&copy).unwrap();
+    for file in [
+        "config.json",
+        "source_vocab.json",
+        "target_vocab.json",
+        "model.bpk",
+    ] {
+        std::fs::copy(Path::new(&run).join(file), copy.join(file)).unwrap();
+    }
+    let copy = copy.to_str().unwrap();
+    let words = ["attention", "read"];
+    let alone = seq2seq(
+        &[
+            &["predict", "--run", &run, "--beam", "5", "--json"],
+            &words[..],
+        ]
+        .concat(),
+        None,
+    );
+    let both = seq2seq(
+        &[
+            &[
+                "predict", "--run", &run, "--run", copy, "--beam", "5", "--json",
+            ],
+            &words[..],
+        ]
+        .concat(),
+        None,
+    );
+    assert_ok(&alone);
+    assert_ok(&both);
+    assert!(
+        text(&both.stderr).contains("an ensemble of 2 runs"),
+        "{}",
+        text(&both.stderr)
+    );
+    for (a, b) in text(&alone.stdout).lines().zip(text(&both.stdout).lines()) {
+        let (a, b): (serde_json::Value, serde_json::Value) = (
+            serde_json::from_str(a).unwrap(),
+            serde_json::from_str(b).unwrap(),
+        );
+        assert_eq!(a["output"], b["output"]);
+        let (x, y) = (
+            a["log_prob"].as_f64().unwrap(),
+            b["log_prob"].as_f64().unwrap(),
+        );
+        assert!((x - y).abs() < 1e-4, "{x} vs {y}");
+    }
+
+    // eval records the runs; plot names its pictures apart and says whose weights they are.
+    let lexicon = dir.path().join("words.dict");
+    std::fs::write(&lexicon, "attention\tAH T EH N SH AH N\nread\tR IY D\n").unwrap();
+    let report = dir.path().join("report.json");
+    let eval = seq2seq(
+        &[
+            "eval",
+            "--run",
+            &run,
+            "--run",
+            copy,
+            "--data",
+            lexicon.to_str().unwrap(),
+            "--out",
+            report.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_ok(&eval);
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(saved["runs"].as_array().unwrap().len(), 2, "{saved}");
+    let plots = dir.path().join("plots");
+    let plot = seq2seq(
+        &[
+            "plot",
+            "--run",
+            &run,
+            "--run",
+            copy,
+            "--out",
+            plots.to_str().unwrap(),
+            "attention",
+        ],
+        None,
+    );
+    assert_ok(&plot);
+    assert!(
+        text(&plot.stdout).contains("the mean of the 2 models' weights"),
+        "{}",
+        text(&plot.stdout)
+    );
+    assert!(plots.join("attention-ensemble-2.png").exists());
+
+    // A run with another vocabulary is refused by name.
+    let vocab = Path::new(copy).join("target_vocab.json");
+    let swapped = std::fs::read_to_string(&vocab)
+        .unwrap()
+        .replacen("\"AH\"", "\"@@\"", 1)
+        .replacen("\"N\"", "\"AH\"", 1)
+        .replacen("\"@@\"", "\"N\"", 1);
+    std::fs::write(&vocab, swapped).unwrap();
+    fails_with(
+        &seq2seq(&["predict", "--run", &run, "--run", copy, "read"], None),
+        &["copy/target_vocab.json", "differs"],
+    );
+}

@@ -1,10 +1,8 @@
 //! Beam search: keep the `k` best partial outputs of each sentence at every step.
 
-use burn::tensor::activation::log_softmax;
 use encoder::EncoderOutput;
 
-use crate::decoder::index_tensor;
-use crate::greedy::host_rows;
+use crate::ensemble::{StepRows, Steps};
 use crate::{BeamOptions, Decoder, DecoderError, Hypothesis, SearchOptions};
 
 /// A partial output alive in the beam, living in tensor row `row`.
@@ -129,7 +127,9 @@ impl Sentence {
 
 /// Beam search over a batch: the `n_best` highest-scoring hypotheses of each sentence, best
 /// first, each with its own attention weights (they follow the hypothesis through every
-/// reordering of the beam). Use the inference copy of the model (`model.valid()`).
+/// reordering of the beam). `parts` are the decoders with their encodings of the batch: one for
+/// a model, several for an [`Ensemble`](crate::Ensemble), whose mean log-probabilities decide.
+/// Use inference copies of the models (`model.valid()`).
 ///
 /// Each sentence holds `width` tensor rows; retired hypotheses leave their rows idle. A
 /// sentence stops when no alive hypothesis can beat its `n_best`-th finished one, or at its
@@ -138,20 +138,23 @@ impl Sentence {
 /// # Errors
 ///
 /// [`DecoderError::Search`] for a zero width or an `n_best` outside `1..=width`.
+///
+/// # Panics
+///
+/// With no parts.
 pub fn beam_search(
-    decoder: &Decoder,
-    encoded: &EncoderOutput,
+    parts: &[(&Decoder, &EncoderOutput)],
     search: &SearchOptions,
     beam: &BeamOptions,
 ) -> Result<Vec<Vec<Hypothesis>>, DecoderError> {
     beam.validate()?;
-    let device = encoded.states.device();
+    let mut steps = Steps::new(parts);
     let k = beam.width;
-    let batch = encoded.lengths.len();
+    let lengths = steps.lengths.clone();
+    let batch = lengths.len();
     // Row b·k + i holds beam i of sentence b: e.g. rows [0, 0, 1, 1] for batch 2, k 2.
     let repeat: Vec<usize> = (0..batch * k).map(|row| row / k).collect();
-    let source = decoder.source(encoded).select(&repeat, &device);
-    let mut state = decoder.initial_state(encoded).select(&repeat, &device);
+    steps.repeat(&repeat);
     let mut sentences: Vec<Sentence> = (0..batch)
         .map(|b| Sentence {
             alive: vec![Beam {
@@ -161,17 +164,15 @@ pub fn beam_search(
                 row: b * k,
             }],
             finished: vec![],
-            limit: search.max_length.for_source(encoded.lengths[b]),
-            src_len: encoded.lengths[b],
+            limit: search.max_length.for_source(lengths[b]),
+            src_len: lengths[b],
             done: false,
         })
         .collect();
     let mut previous = vec![search.bos; batch * k];
 
     while sentences.iter().any(|s| !s.done) {
-        let step = decoder.step(index_tensor(&previous, &device), state, &source);
-        let log_probs = host_rows(log_softmax(step.logits, 1)); // [batch · k][vocab]
-        let weights = step.weights.map(host_rows); // [batch · k][src_len]
+        let StepRows { log_probs, weights } = steps.step(&previous); // [batch · k][vocab], [batch · k][src_len]
         // Which old row each new row continues; idle rows just keep their own.
         let mut parents: Vec<usize> = (0..batch * k).collect();
         for (b, sentence) in sentences.iter_mut().enumerate().filter(|(_, s)| !s.done) {
@@ -183,7 +184,7 @@ pub fn beam_search(
                 alive.row = row;
             }
         }
-        state = step.state.select(&parents, &device);
+        steps.reorder(&parents);
     }
     Ok(sentences
         .into_iter()

@@ -46,6 +46,12 @@ pub enum DecoderError {
     /// The encoder could not be built or run.
     #[error(transparent)]
     Encoder(#[from] EncoderError),
+    /// Models that cannot decode together.
+    #[error("{why}")]
+    Ensemble {
+        /// What does not fit.
+        why: String,
+    },
     /// A search option is out of range.
     #[error("search option {name} = {value} is out of range: {why}")]
     Search {

@@ -1,10 +1,9 @@
 //! Greedy decoding: at every step take the most probable token.
 
 use burn::prelude::*;
-use burn::tensor::activation::log_softmax;
 use encoder::EncoderOutput;
 
-use crate::decoder::index_tensor;
+use crate::ensemble::{StepRows, Steps};
 use crate::{Decoder, Hypothesis, SearchOptions};
 
 /// Rows of a `[rows, cols]` tensor, copied to the host.
@@ -28,18 +27,18 @@ pub(crate) fn argmax(row: &[f32]) -> usize {
 }
 
 /// Greedy decoding of a batch: one [`Hypothesis`] per sentence, each stopping at its own EOS
-/// or length limit. Use the inference copy of the model (`model.valid()`).
-pub fn greedy(
-    decoder: &Decoder,
-    encoded: &EncoderOutput,
-    options: &SearchOptions,
-) -> Vec<Hypothesis> {
-    let device = encoded.states.device();
-    let source = decoder.source(encoded);
-    let mut state = decoder.initial_state(encoded);
-    let batch = source.lengths.len();
-    let limits: Vec<usize> = source
-        .lengths
+/// or length limit. `parts` are the decoders with their encodings of the batch: one for a
+/// model, several for an [`Ensemble`](crate::Ensemble), whose mean log-probabilities decide.
+/// Use inference copies of the models (`model.valid()`).
+///
+/// # Panics
+///
+/// With no parts.
+pub fn greedy(parts: &[(&Decoder, &EncoderOutput)], options: &SearchOptions) -> Vec<Hypothesis> {
+    let mut steps = Steps::new(parts);
+    let lengths = steps.lengths.clone();
+    let batch = lengths.len();
+    let limits: Vec<usize> = lengths
         .iter()
         .map(|&n| options.max_length.for_source(n))
         .collect();
@@ -56,10 +55,7 @@ pub fn greedy(
     let mut done = vec![false; batch];
     let mut previous = vec![options.bos; batch];
     for t in 0..limits.iter().copied().max().unwrap_or(0) {
-        let step = decoder.step(index_tensor(&previous, &device), state, &source);
-        state = step.state;
-        let log_probs = host_rows(log_softmax(step.logits, 1)); // [batch][vocab]
-        let weights = step.weights.map(host_rows); // [batch][src_len]
+        let StepRows { log_probs, weights } = steps.step(&previous); // [batch][vocab], [batch][src_len]
         for b in 0..batch {
             if done[b] {
                 continue;
@@ -68,7 +64,7 @@ pub fn greedy(
             let hyp = &mut hyps[b];
             hyp.log_prob += log_probs[b][token];
             if let Some(w) = &weights {
-                hyp.weights.push(w[b][..source.lengths[b]].to_vec());
+                hyp.weights.push(w[b][..lengths[b]].to_vec());
             }
             if token == options.eos {
                 hyp.finished = true;

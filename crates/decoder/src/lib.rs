@@ -11,6 +11,7 @@
 //! - [`greedy`] and [`beam_search`]: batched, stopping at EOS per sentence, each
 //!   [`Hypothesis`] carrying its tokens, score and per-step attention weights.
 //! - [`Seq2Seq`] ([`Seq2SeqConfig`]): encoder and decoder together.
+//! - [`Ensemble`]: models sharing vocabularies decoding as one, on their mean log-probabilities.
 //!
 //! Sits above `attention-core` and `encoder` (whose cells it shares), below `trainer`.
 //!
@@ -43,6 +44,7 @@ mod beam;
 mod combine;
 #[allow(clippy::module_inception)]
 mod decoder;
+mod ensemble;
 mod error;
 mod greedy;
 mod hypothesis;
@@ -54,6 +56,7 @@ pub use decoder::{
     Decoder, DecoderConfig, DecoderOutput, DecoderState, DecoderStep, InitialState, QueryOrdering,
     SourceMemory,
 };
+pub use ensemble::Ensemble;
 pub use error::DecoderError;
 pub use greedy::greedy;
 pub use hypothesis::{BeamOptions, Hypothesis, MaxLength, SearchOptions};

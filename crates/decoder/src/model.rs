@@ -81,7 +81,7 @@ impl Seq2Seq {
         options: &SearchOptions,
     ) -> Result<Vec<Hypothesis>, DecoderError> {
         let encoded = self.encoder.forward(source, source_lengths)?;
-        Ok(greedy(&self.decoder, &encoded, options))
+        Ok(greedy(&[(&self.decoder, &encoded)], options))
     }
 
     /// Beam search, `n_best` hypotheses per sentence, best first (call on `model.valid()`).
@@ -98,6 +98,6 @@ impl Seq2Seq {
         beam: &BeamOptions,
     ) -> Result<Vec<Vec<Hypothesis>>, DecoderError> {
         let encoded = self.encoder.forward(source, source_lengths)?;
-        beam_search(&self.decoder, &encoded, options, beam)
+        beam_search(&[(&self.decoder, &encoded)], options, beam)
     }
 }

@@ -1,7 +1,7 @@
 //! Decoding many sources: batched by length, greedy or beam search, in turn on this thread.
 
 use burn::prelude::*;
-use decoder::{BeamOptions, Hypothesis, MaxLength, SearchOptions, Seq2Seq};
+use decoder::{BeamOptions, Ensemble, Hypothesis, MaxLength, SearchOptions};
 
 use crate::Result;
 use crate::config::DecodingOptions;
@@ -33,14 +33,15 @@ pub fn length_batches(sources: &[Vec<usize>], beam: usize) -> Vec<Vec<usize>> {
 }
 
 /// The `n_best` best hypotheses of every source (token ids), best first, in input order:
-/// greedy search when `options.beam` is 1 (its one hypothesis), else beam search. Sources are
-/// decoded in the batches of [`length_batches`], each batch alone.
+/// greedy search when `options.beam` is 1 (its one hypothesis), else beam search; an ensemble
+/// of several models decodes on their mean log-probabilities. Sources are decoded in the
+/// batches of [`length_batches`], each batch alone.
 ///
 /// # Errors
 ///
 /// The model's errors (e.g. an `n_best` wider than the beam).
 pub fn decode_n_best(
-    model: &Seq2Seq,
+    models: &Ensemble,
     sources: &[Vec<usize>],
     options: &DecodingOptions,
     n_best: usize,
@@ -67,10 +68,10 @@ pub fn decode_n_best(
         let lengths: Vec<usize> = rows.iter().map(Vec::len).collect();
         let tensor = padded(&rows, device);
         let hyps: Vec<Vec<Hypothesis>> = if options.beam <= 1 {
-            let hyps = model.greedy(tensor, &lengths, &search)?;
+            let hyps = models.greedy(tensor, &lengths, &search)?;
             hyps.into_iter().map(|h| vec![h]).collect()
         } else {
-            model.beam(tensor, &lengths, &search, &beam)?
+            models.beam(tensor, &lengths, &search, &beam)?
         };
         decoded.extend(batch.into_iter().zip(hyps));
     }

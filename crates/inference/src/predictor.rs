@@ -6,7 +6,7 @@ use burn::module::Module;
 use burn::prelude::*;
 use burn::store::ModuleRecord;
 use burn::tensor::Bytes;
-use decoder::{Hypothesis, Seq2Seq};
+use decoder::{Ensemble, Hypothesis, Seq2Seq};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{DecodingOptions, RunConfig};
@@ -78,8 +78,9 @@ pub struct Predictor {
     pub source_vocab: Vocab,
     /// Target vocabulary.
     pub target_vocab: Vocab,
-    /// The model, inference copy (no autodiff).
-    pub model: Seq2Seq,
+    /// The model, inference copy (no autodiff): an ensemble of one, or of several runs'
+    /// models once others are [joined](Predictor::join).
+    pub models: Ensemble,
     /// The device it runs on.
     pub device: Device,
     /// The longest training source in tokens (0 if unknown): longer inputs get a warning.
@@ -127,9 +128,41 @@ impl Predictor {
             config,
             source_vocab,
             target_vocab,
-            model: model.valid(),
+            models: Ensemble::from(model.valid()),
             device,
             longest_source: 0,
+        })
+    }
+
+    /// An ensemble of this run's models and `other`'s (read from `other_dir`), decoding on
+    /// their mean log-probabilities; configuration, decoding options and warnings stay this
+    /// run's.
+    ///
+    /// # Errors
+    ///
+    /// [`InferenceError::Run`] naming `other_dir`'s file if its task or vocabularies are not
+    /// this run's.
+    pub fn join(self, other: Predictor, other_dir: &Path) -> Result<Self> {
+        let differs = |file: &str, what: &str| {
+            Err(InferenceError::run(
+                other_dir.join(file),
+                format!("{what} differs from the first run's: the runs of an ensemble share one"),
+            ))
+        };
+        let task = |p: &Predictor| (p.config.task.kind, p.config.task.lowercase);
+        if task(&other) != task(&self) {
+            return differs("config.json", "the task (or its lower-casing)");
+        }
+        if other.source_vocab != self.source_vocab {
+            return differs("source_vocab.json", "the source vocabulary");
+        }
+        if other.target_vocab != self.target_vocab {
+            return differs("target_vocab.json", "the target vocabulary");
+        }
+        let members = [self.models.members(), other.models.members()].concat();
+        Ok(Self {
+            models: Ensemble::new(members)?,
+            ..self
         })
     }
 
@@ -161,7 +194,7 @@ impl Predictor {
         n_best: usize,
     ) -> Result<Vec<std::result::Result<Prediction, InputError>>> {
         self.predict_each_with(inputs, decoding, n_best, |sources| {
-            decode_n_best(&self.model, sources, decoding, n_best, &self.device)
+            decode_n_best(&self.models, sources, decoding, n_best, &self.device)
         })
     }
 

@@ -121,3 +121,52 @@ fn decoding_options_are_checked_before_decoding() {
         "{err}"
     );
 }
+
+#[test]
+fn a_run_joined_with_itself_predicts_as_it_does_alone() {
+    let alone = load(&files()).unwrap();
+    let twice = load(&files())
+        .unwrap()
+        .join(load(&files()).unwrap(), Path::new("again"))
+        .unwrap();
+    assert_eq!(twice.models.members().len(), 2);
+    let words = ["hello", "attention", "phonetisaurus"].map(String::from);
+    for beam in [1, 5] {
+        let options = DecodingOptions {
+            beam,
+            ..alone.config.decoding.clone()
+        };
+        let a = alone.predict_each(&words, &options, 1).unwrap();
+        let b = twice.predict_each(&words, &options, 1).unwrap();
+        for (a, b) in a.iter().zip(&b) {
+            let (a, b) = (a.as_ref().unwrap(), b.as_ref().unwrap());
+            assert_eq!(a.output, b.output, "beam {beam}");
+            assert!((a.log_prob - b.log_prob).abs() < 1e-4, "beam {beam}");
+            for (x, y) in a.weights.iter().flatten().zip(b.weights.iter().flatten()) {
+                assert!((x - y).abs() < 1e-5, "beam {beam}: weight {x} vs {y}");
+            }
+        }
+    }
+}
+
+#[test]
+fn runs_with_other_vocabularies_are_no_ensemble() {
+    let mut other = files();
+    // The same size, two phonemes swapped: the weights still load, the outputs would not mean
+    // the same.
+    let text = String::from_utf8(other[2].clone()).unwrap();
+    other[2] = text
+        .replacen("\"AH\"", "\"@@\"", 1)
+        .replacen("\"N\"", "\"AH\"", 1)
+        .replacen("\"@@\"", "\"N\"", 1)
+        .into_bytes();
+    let err = load(&files())
+        .unwrap()
+        .join(load(&other).unwrap(), Path::new("other"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("other/target_vocab.json") && err.contains("target vocabulary differs"),
+        "{err}"
+    );
+}

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use burn::prelude::*;
-use decoder::{Hypothesis, Seq2Seq};
+use decoder::{Ensemble, Hypothesis};
 use inference::{in_input_order, length_batches};
 
 use crate::Result;
@@ -18,8 +18,8 @@ use inference::{DecodingOptions, TaskKind};
 /// Sentences scored together under teacher forcing.
 pub(crate) const DECODE_BATCH: usize = 128;
 
-/// Decodes every source (token ids), greedy when `beam` is 1, else beam search; returns the
-/// best hypothesis of each, in input order. Sources are batched by length, and the batches
+/// Decodes every source (token ids), greedy when `beam` is 1, else beam search (an ensemble on
+/// its models' mean log-probabilities); returns the best hypothesis of each, in input order. Sources are batched by length, and the batches
 /// shared among every core ([`decode_on`]): each batch is decoded alone, so the result does not
 /// depend on the number of threads.
 ///
@@ -27,13 +27,13 @@ pub(crate) const DECODE_BATCH: usize = 128;
 ///
 /// The model's errors (e.g. bad beam options).
 pub fn decode(
-    model: &Seq2Seq,
+    models: &Ensemble,
     sources: &[Vec<usize>],
     options: &DecodingOptions,
     device: &Device,
 ) -> Result<Vec<Hypothesis>> {
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    decode_on(model, sources, options, device, threads)
+    decode_on(models, sources, options, device, threads)
 }
 
 /// [`decode`] on `threads` threads (at least one), each taking every `threads`-th batch so
@@ -43,13 +43,13 @@ pub fn decode(
 ///
 /// The model's errors (e.g. bad beam options).
 pub fn decode_on(
-    model: &Seq2Seq,
+    models: &Ensemble,
     sources: &[Vec<usize>],
     options: &DecodingOptions,
     device: &Device,
     threads: usize,
 ) -> Result<Vec<Hypothesis>> {
-    Ok(decode_n_best(model, sources, options, 1, device, threads)?
+    Ok(decode_n_best(models, sources, options, 1, device, threads)?
         .into_iter()
         .map(|mut n_best| n_best.remove(0))
         .collect())
@@ -64,7 +64,7 @@ pub fn decode_on(
 ///
 /// The model's errors (e.g. an `n_best` wider than the beam).
 pub fn decode_n_best(
-    model: &Seq2Seq,
+    models: &Ensemble,
     sources: &[Vec<usize>],
     options: &DecodingOptions,
     n_best: usize,
@@ -86,19 +86,20 @@ pub fn decode_n_best(
         .collect();
     let decoded = map_shards(shares, |share| {
         let rows: Vec<Vec<usize>> = share.iter().map(|&i| sources[i].clone()).collect();
-        let hyps = inference::decode_n_best(model, &rows, options, n_best, device)?;
+        let hyps = inference::decode_n_best(models, &rows, options, n_best, device)?;
         Ok(share.into_iter().zip(hyps).collect::<Vec<_>>())
     })?;
     Ok(in_input_order(sources.len(), decoded.into_iter().flatten()))
 }
 
-/// Mean cross-entropy per target token of `pairs` under teacher forcing, with no autodiff.
+/// Mean cross-entropy per target token of `pairs` under teacher forcing, with no autodiff; for
+/// an ensemble, of its mean log-probabilities (the mean of its models' losses).
 ///
 /// # Errors
 ///
-/// The model's errors.
+/// The models' errors.
 pub fn mean_loss(
-    model: &Seq2Seq,
+    models: &Ensemble,
     pairs: &[EncodedPair],
     batch_size: usize,
     device: &Device,
@@ -108,8 +109,11 @@ pub fn mean_loss(
         let refs: Vec<&EncodedPair> = chunk.iter().collect();
         let batch = make_batch(&refs, device);
         let batch_tokens = batch.target_tokens;
-        let loss = batch_loss(model, batch)?.into_scalar::<f32>();
-        sum += f64::from(loss) * batch_tokens as f64;
+        let mut loss = 0.0;
+        for model in models.members() {
+            loss += f64::from(batch_loss(model, batch.clone())?.into_scalar::<f32>());
+        }
+        sum += loss / models.members().len() as f64 * batch_tokens as f64;
         tokens += batch_tokens;
     }
     Ok(sum / tokens.max(1) as f64)

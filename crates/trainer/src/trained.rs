@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::Deref;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use inference::{
     Backend, DecodingOptions, InferenceError, InputError, Prediction, Predictor, RunFiles,
@@ -22,10 +22,13 @@ use crate::{Result, TrainerError};
 
 /// A run loaded for inference: the [`Predictor`] of its directory's files (its fields and
 /// methods are `Trained`'s through `Deref`), decoding on every core, plus evaluation on the
-/// task's splits and on files.
+/// task's splits and on files. Several runs with one vocabulary load as an ensemble
+/// ([`Trained::load_all`]).
 #[derive(Debug)]
 pub struct Trained {
     predictor: Predictor,
+    /// The run directories, the first run's first.
+    runs: Vec<PathBuf>,
 }
 
 impl Deref for Trained {
@@ -46,38 +49,39 @@ impl Trained {
     /// version, weights that do not fit the configuration or vocabularies, a backend that is
     /// not compiled in.
     pub fn load(dir: &Path, backend: Option<Backend>) -> Result<Self> {
-        let run = RunDir::new(dir);
-        if !dir.is_dir() {
-            return Err(TrainerError::run(dir, "no such run directory"));
-        }
-        let config = run.read_config()?;
-        let backend = backend.unwrap_or(if config.backend.is_compiled() {
-            config.backend
-        } else {
-            Backend::default_compiled()
-                .ok_or(InferenceError::BackendNotCompiled { name: "flex" })?
-        });
-        let files = [
-            run.config(),
-            run.source_vocab(),
-            run.target_vocab(),
-            run.model(),
-        ]
-        .map(|path| read(&path))
-        .into_iter()
-        .collect::<Result<Vec<_>>>()?;
-        let files = RunFiles {
-            config: &files[0],
-            source_vocab: &files[1],
-            target_vocab: &files[2],
-            model: &files[3],
+        Self::load_all(&[dir.to_path_buf()], backend)
+    }
+
+    /// Loads the runs in `dirs` as one ensemble (see [`Predictor::join`]): the first run's
+    /// configuration, decoding options and backend (`backend`, as for [`Trained::load`]), every
+    /// run's best model.
+    ///
+    /// # Errors
+    ///
+    /// As [`Trained::load`] for each run; no runs; a run whose task or vocabularies are not the
+    /// first one's.
+    pub fn load_all(dirs: &[PathBuf], backend: Option<Backend>) -> Result<Self> {
+        let Some((first, others)) = dirs.split_first() else {
+            return Err(TrainerError::invalid(
+                "--run",
+                "(none)",
+                "name at least one run",
+            ));
         };
-        let mut predictor = Predictor::from_files(dir, files, backend.device()?)?;
-        predictor.longest_source = std::fs::read(run.manifest())
-            .ok()
-            .and_then(|b| serde_json::from_slice::<Manifest>(&b).ok())
-            .map_or(0, |m| m.longest_source);
-        Ok(Self { predictor })
+        let (mut predictor, backend) = load_predictor(first, backend)?;
+        for dir in others {
+            let (other, _) = load_predictor(dir, Some(backend))?;
+            predictor = predictor.join(other, dir)?;
+        }
+        Ok(Self {
+            predictor,
+            runs: dirs.to_vec(),
+        })
+    }
+
+    /// The run directories, the first run's first (several for an ensemble).
+    pub fn runs(&self) -> &[PathBuf] {
+        &self.runs
     }
 
     /// Translates each input line; the first input that cannot be predicted is an error (see
@@ -123,7 +127,7 @@ impl Trained {
         self.predictor
             .predict_each_with(inputs, decoding, n_best, |sources| {
                 decode_n_best(
-                    &self.model,
+                    &self.models,
                     sources,
                     decoding,
                     n_best,
@@ -176,7 +180,7 @@ impl Trained {
             .map(|i| self.source_vocab.encode(&i.source))
             .collect();
         let started = std::time::Instant::now();
-        let hyps = decode(&self.model, &sources, decoding, &self.device)?;
+        let hyps = decode(&self.models, &sources, decoding, &self.device)?;
         let seconds = started.elapsed().as_secs_f64();
         let predictions: Vec<Vec<String>> = hyps
             .iter()
@@ -213,7 +217,7 @@ impl Trained {
                 )
             })
             .collect();
-        let loss = mean_loss(&self.model, &pairs, DECODE_BATCH, &self.device)?;
+        let loss = mean_loss(&self.models, &pairs, DECODE_BATCH, &self.device)?;
         let examples = items
             .iter()
             .zip(&predictions)
@@ -226,6 +230,11 @@ impl Trained {
             .collect();
         Ok(Evaluation {
             split: split.to_string(),
+            runs: if self.runs.len() > 1 {
+                self.runs.iter().map(|r| r.display().to_string()).collect()
+            } else {
+                Vec::new()
+            },
             beam: decoding.beam,
             items: items.len(),
             scores,
@@ -236,6 +245,43 @@ impl Trained {
             examples,
         })
     }
+}
+
+/// The [`Predictor`] of the run in `dir` on `backend` (default: the run's own if compiled in,
+/// else the first compiled one), and that backend.
+fn load_predictor(dir: &Path, backend: Option<Backend>) -> Result<(Predictor, Backend)> {
+    let run = RunDir::new(dir);
+    if !dir.is_dir() {
+        return Err(TrainerError::run(dir, "no such run directory"));
+    }
+    let config = run.read_config()?;
+    let backend = match backend {
+        Some(backend) => backend,
+        None if config.backend.is_compiled() => config.backend,
+        None => Backend::default_compiled()
+            .ok_or(InferenceError::BackendNotCompiled { name: "flex" })?,
+    };
+    let files = [
+        run.config(),
+        run.source_vocab(),
+        run.target_vocab(),
+        run.model(),
+    ]
+    .map(|path| read(&path))
+    .into_iter()
+    .collect::<Result<Vec<_>>>()?;
+    let files = RunFiles {
+        config: &files[0],
+        source_vocab: &files[1],
+        target_vocab: &files[2],
+        model: &files[3],
+    };
+    let mut predictor = Predictor::from_files(dir, files, backend.device()?)?;
+    predictor.longest_source = std::fs::read(run.manifest())
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Manifest>(&b).ok())
+        .map_or(0, |m| m.longest_source);
+    Ok((predictor, backend))
 }
 
 /// The scores of the items whose source length (in tokens) lies in `min_len..=max_len`.
@@ -269,6 +315,9 @@ pub struct Example {
 pub struct Evaluation {
     /// `valid` or `test`.
     pub split: String,
+    /// An ensemble's run directories, the first run's first (empty for one run).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runs: Vec<String>,
     /// Beam width used (1: greedy).
     pub beam: usize,
     /// Number of items scored.

@@ -10,7 +10,7 @@ use std::time::Instant;
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
-use decoder::Seq2Seq;
+use decoder::{Ensemble, Seq2Seq};
 
 use crate::batch::{EncodedPair, bucketed_batches, make_batch, target_tokens};
 use crate::checkpoint::{self, Best, TrainingState};
@@ -400,7 +400,7 @@ impl Session {
 
     /// The validation loss under teacher forcing, and the task's scores of greedy outputs.
     fn validate(&self) -> Result<Validation> {
-        let model = self.model.valid();
+        let model = Ensemble::from(self.model.valid());
         let pairs = &self.prepared.valid[..self.valid_len];
         let items = &self.prepared.data.valid[..self.valid_len];
         let loss = mean_loss(&model, pairs, self.config.training.batch_size, &self.device)?;

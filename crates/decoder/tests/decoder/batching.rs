@@ -13,7 +13,7 @@ use crate::task::{BOS, EOS, VOCAB, batch_of, ints};
 
 /// The variants worth telling apart: both orderings, input feeding, the baseline, both cells,
 /// a bidirectional two-layer encoder and a bridge.
-fn variants() -> Vec<(&'static str, Seq2SeqConfig)> {
+pub(crate) fn variants() -> Vec<(&'static str, Seq2SeqConfig)> {
     let enc = |cell, bi: bool, layers| {
         EncoderConfig::new(VOCAB, 6, 8)
             .with_cell(cell)
@@ -70,7 +70,7 @@ fn variants() -> Vec<(&'static str, Seq2SeqConfig)> {
     ]
 }
 
-fn search() -> SearchOptions {
+pub(crate) fn search() -> SearchOptions {
     SearchOptions {
         bos: BOS,
         eos: EOS,
@@ -85,7 +85,7 @@ fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
     t.into_data().try_into_vec::<f32>().unwrap()
 }
 
-fn assert_same(a: &Hypothesis, b: &Hypothesis, what: &str) {
+pub(crate) fn assert_same(a: &Hypothesis, b: &Hypothesis, what: &str) {
     assert_eq!(a.tokens, b.tokens, "{what}: tokens");
     assert_eq!(a.finished, b.finished, "{what}: finished");
     assert!(
@@ -103,7 +103,7 @@ fn assert_same(a: &Hypothesis, b: &Hypothesis, what: &str) {
     }
 }
 
-fn models() -> Vec<(&'static str, Seq2Seq)> {
+pub(crate) fn models() -> Vec<(&'static str, Seq2Seq)> {
     let device = Device::flex();
     variants()
         .into_iter()

@@ -303,11 +303,17 @@ fn decoding_on_several_threads_gives_the_one_thread_outputs() {
         let mut options = trained.config.decoding.clone();
         options.beam = beam;
         let decode = |threads| {
-            trainer::decode_on(&trained.model, &sources, &options, &trained.device, threads)
-                .unwrap()
-                .into_iter()
-                .map(|h| (h.tokens, h.score.to_bits()))
-                .collect::<Vec<_>>()
+            trainer::decode_on(
+                &trained.models,
+                &sources,
+                &options,
+                &trained.device,
+                threads,
+            )
+            .unwrap()
+            .into_iter()
+            .map(|h| (h.tokens, h.score.to_bits()))
+            .collect::<Vec<_>>()
         };
         let one = decode(1);
         assert_eq!(one.len(), sources.len());
