@@ -46,6 +46,12 @@ enum Command {
     /// Compare runs' scores by source length (from each RUN/eval-SPLIT.json): a Markdown table,
     /// and a PNG line chart with --png.
     Compare(CompareArgs),
+    /// Average a run's last K epochs (parameter by parameter) into a new run directory, which
+    /// eval, predict, plot and ensembles take like any run.
+    Average(AverageArgs),
+    /// Draw runs' validation score against wall-clock training minutes (from each
+    /// RUN/metrics.jsonl), with other systems marked: a Markdown table, and a PNG with --png.
+    Curve(CurveArgs),
     /// Time the workloads of shared/bench/SPEC.md, and a training step of the g2p-cmudict
     /// preset's model (g2p_train_step), on our model (built with optimisations) and
     /// print them as JSON lines.
@@ -67,6 +73,37 @@ struct CompareArgs {
     #[arg(long)]
     metric: String,
     /// Also draw the comparison into this PNG file.
+    #[arg(long)]
+    png: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct AverageArgs {
+    /// The run whose checkpoints to average.
+    #[arg(long)]
+    run: PathBuf,
+    /// How many of the newest end-of-epoch checkpoints (train with --keep-checkpoints K or
+    /// more to have K).
+    #[arg(long, default_value_t = 5, value_name = "K")]
+    last: usize,
+    /// The new run directory (must not hold a run).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct CurveArgs {
+    /// Run directories (finished or still training); LABEL=DIR names a curve.
+    #[arg(required = true, value_name = "[LABEL=]RUN")]
+    runs: Vec<String>,
+    /// The validation score to draw (e.g. wer, per, bleu, exact_match).
+    #[arg(long, default_value = "wer")]
+    metric: String,
+    /// Another system's training time and score, drawn as a cross with a dotted line at its
+    /// score; the table says when each run first reaches it. Repeatable.
+    #[arg(long, value_name = "LABEL=MINUTES,SCORE")]
+    mark: Vec<trainer::Mark>,
+    /// Also draw the curves into this PNG file.
     #[arg(long)]
     png: Option<PathBuf>,
 }
@@ -429,13 +466,51 @@ fn cmd_data(args: DataArgs) -> Result<(), TrainerError> {
     Ok(())
 }
 
+/// `LABEL=DIR` as its label and directory; a plain `DIR` is its own label.
+fn labelled(run: &str) -> (String, PathBuf) {
+    match run.split_once('=') {
+        Some((label, dir)) => (label.to_string(), PathBuf::from(dir)),
+        None => (run.to_string(), PathBuf::from(run)),
+    }
+}
+
+fn cmd_average(args: AverageArgs) -> Result<(), TrainerError> {
+    let averaged = trainer::average_checkpoints(&args.run, args.last, &args.out)?;
+    let epochs: Vec<String> = averaged.epochs.iter().map(ToString::to_string).collect();
+    println!(
+        "averaged epochs {} of {} into {}",
+        epochs.join(", "),
+        args.run.display(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+fn cmd_curve(args: CurveArgs) -> Result<(), TrainerError> {
+    let curves = args
+        .runs
+        .iter()
+        .map(|run| {
+            let (label, dir) = labelled(run);
+            if !dir.is_dir() {
+                return Err(TrainerError::run(&dir, "no such run directory"));
+            }
+            let metrics = trainer::RunDir::new(&dir).read_metrics()?;
+            trainer::TimeCurve::from_metrics(&label, &metrics, &args.metric)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    print!("{}", trainer::time_table(&curves, &args.mark, &args.metric));
+    if let Some(png) = &args.png {
+        trainer::write_time_plot(&curves, &args.mark, &args.metric, png)?;
+        println!("wrote {}", png.display());
+    }
+    Ok(())
+}
+
 fn cmd_compare(args: CompareArgs) -> Result<(), TrainerError> {
     let mut curves = Vec::new();
     for run in &args.runs {
-        let (label, dir) = match run.split_once('=') {
-            Some((label, dir)) => (label.to_string(), PathBuf::from(dir)),
-            None => (run.clone(), PathBuf::from(run)),
-        };
+        let (label, dir) = labelled(run);
         let path = dir.join(format!("eval-{}.json", args.split));
         let bytes = std::fs::read(&path).map_err(|e| TrainerError::io(&path, e))?;
         let evaluation: trainer::Evaluation = serde_json::from_slice(&bytes).map_err(|e| {
@@ -577,6 +652,8 @@ fn main() -> ExitCode {
         Command::Plot(args) => cmd_plot(args).map_err(explain),
         Command::Data(args) => cmd_data(args).map_err(explain),
         Command::Compare(args) => cmd_compare(args).map_err(explain),
+        Command::Average(args) => cmd_average(args).map_err(explain),
+        Command::Curve(args) => cmd_curve(args).map_err(explain),
         Command::Bench(args) => cmd_bench(args).map_err(explain),
         Command::Web(args) => web::cmd_web(args).map_err(explain),
     };
@@ -605,6 +682,7 @@ fn explain(error: TrainerError) -> String {
                 "task.kind" => "--task".to_string(),
                 "n_best" => "--nbest".to_string(),
                 "metric" => "--metric".to_string(),
+                "last" => "--last".to_string(),
                 field => match field.rsplit_once('.') {
                     Some((_, field)) => format!("--{}", field.replace('_', "-")),
                     None => field.to_string(),

@@ -57,15 +57,16 @@ fn scores() -> impl TypedValueParser<Value = Score> {
 
 #[derive(Args, Debug, Clone)]
 pub(crate) struct TrainArgs {
-    /// A named recipe (its flags are in docs/results.md): g2p-cmudict, multi30k-de-en. Flags
-    /// given as well override the preset's.
+    /// A named recipe (its flags are in docs/results.md): g2p-cmudict, g2p-cmudict-quick,
+    /// multi30k-de-en. Flags given as well override the preset's.
     #[arg(long, value_parser = presets::parser())]
     pub(crate) preset: Option<String>,
     /// The run directory (default: runs/TASK-N, the first free N).
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
     /// Continue the run in --out from its latest checkpoint, with its own configuration: only
-    /// --epochs and --threads may change it (the run's config.json then records them).
+    /// --epochs, --threads and --keep-checkpoints may change it (the run's config.json then
+    /// records them).
     #[arg(long, requires = "out")]
     pub(crate) resume: bool,
     /// No progress output.
@@ -206,6 +207,10 @@ struct TrainingFlags {
     /// not reproducible bit for bit.
     #[arg(long)]
     threads: Option<usize>,
+    /// Checkpoints kept on disk, the newest (one per epoch): keep K to `average` the last K
+    /// epochs afterwards.
+    #[arg(long, value_name = "K")]
+    keep_checkpoints: Option<usize>,
 }
 
 /// `decoding`: how validation, evaluation and prediction decode.
@@ -298,6 +303,7 @@ impl TrainingFlags {
         set(&mut training.seed, &self.seed);
         set_some(&mut training.valid_limit, &self.valid_limit);
         set(&mut training.threads, &self.threads);
+        set(&mut training.keep_checkpoints, &self.keep_checkpoints);
     }
 }
 
@@ -332,11 +338,12 @@ impl TrainArgs {
         Ok(config)
     }
 
-    /// What a resumed run may change: `--epochs` and `--threads`.
+    /// What a resumed run may change: `--epochs`, `--threads` and `--keep-checkpoints`.
     pub(crate) fn resume_changes(&self) -> trainer::ResumeChanges {
         trainer::ResumeChanges {
             epochs: self.training.epochs,
             threads: self.training.threads,
+            keep_checkpoints: self.training.keep_checkpoints,
         }
     }
 }

@@ -429,3 +429,122 @@ fn ctrl_c_checkpoints_mid_epoch_and_resume_finishes_the_run() {
         text(&resumed.stdout)
     );
 }
+
+#[test]
+fn curve_draws_validation_scores_against_training_minutes_with_marks() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/g2p-cmudict");
+    let png = dir.path().join("curve.png");
+    let out = xtask(&[
+        "curve",
+        &format!("shipped={}", shipped.display()),
+        "--mark",
+        "Phonetisaurus=3.97,24.48",
+        "--png",
+        png.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    // The shipped run's metrics.jsonl: 30 epochs, best development WER 23.14 at the last.
+    assert!(table.contains("| 30 | 141.6 | 23.14 |"), "{table}");
+    assert!(
+        table.contains("shipped reaches Phonetisaurus (wer 24.48, 4.0 min) after epoch 21"),
+        "{table}"
+    );
+    assert!(png.exists());
+
+    let bad = xtask(&[
+        "curve",
+        shipped.to_str().unwrap(),
+        "--mark",
+        "Phonetisaurus=4",
+    ]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
+    assert!(text(&bad.stderr).contains("LABEL=MINUTES,SCORE"));
+    let bad = xtask(&["curve", shipped.to_str().unwrap(), "--metric", "bleu"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        text(&bad.stderr).contains("has no such score"),
+        "{}",
+        text(&bad.stderr)
+    );
+    let missing = dir.path().join("no-run");
+    let bad = xtask(&["curve", missing.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        text(&bad.stderr).contains("no-run"),
+        "{}",
+        text(&bad.stderr)
+    );
+}
+
+#[test]
+fn average_makes_a_run_of_the_mean_of_the_last_epochs() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let (run_s, avg) = (run.to_str().unwrap(), dir.path().join("avg"));
+    let avg_s = avg.to_str().unwrap();
+    let out = xtask(&[
+        "train",
+        "--epochs",
+        "3",
+        "--keep-checkpoints",
+        "3",
+        "--dates-sizes",
+        "600,200,200",
+        "--embedding",
+        "8",
+        "--encoder-hidden",
+        "16",
+        "--decoder-hidden",
+        "16",
+        "--quiet",
+        "--out",
+        run_s,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(listing(&run.join("checkpoints")).len(), 3);
+
+    let out = xtask(&["average", "--run", run_s, "--last", "3", "--out", avg_s]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("averaged epochs 1, 2, 3 of"),
+        "{}",
+        text(&out.stdout)
+    );
+    let averaged: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(avg.join("averaged.json")).unwrap()).unwrap();
+    assert_eq!(averaged["epochs"], serde_json::json!([1, 2, 3]));
+    let model = std::fs::read(avg.join("model.bpk")).unwrap();
+    assert_eq!(
+        model.len(),
+        std::fs::read(run.join("model.bpk")).unwrap().len()
+    );
+    assert_ne!(model, std::fs::read(run.join("model.bpk")).unwrap());
+    let eval = xtask(&["eval", "--run", avg_s, "--split", "valid"]);
+    assert!(eval.status.success(), "{}", text(&eval.stderr));
+
+    let again = xtask(&["average", "--run", run_s, "--last", "2", "--out", avg_s]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(text(&again.stderr).contains("already holds a run"));
+    let other = dir.path().join("avg4");
+    let more = xtask(&[
+        "average",
+        "--run",
+        run_s,
+        "--last",
+        "4",
+        "--out",
+        other.to_str().unwrap(),
+    ]);
+    assert_eq!(more.status.code(), Some(1));
+    assert!(
+        text(&more.stderr).contains("has 3 end-of-epoch checkpoints, fewer than the 4"),
+        "{}",
+        text(&more.stderr)
+    );
+    assert!(!other.exists(), "a failed average leaves nothing behind");
+    let zero = xtask(&["average", "--run", run_s, "--last", "0", "--out", avg_s]);
+    assert_eq!(zero.status.code(), Some(1));
+    assert!(text(&zero.stderr).contains("--last = 0 is invalid"));
+}

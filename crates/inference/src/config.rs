@@ -328,10 +328,19 @@ pub struct TrainingOptions {
     /// before it existed.)
     #[serde(default = "one")]
     pub threads: usize,
+    /// Checkpoints kept on disk, the newest ones (each epoch writes one; older ones are
+    /// removed once a newer one is complete). Keep K to average the last K epochs later
+    /// (`average`). (Absent from, and 2 in, configurations written before it existed.)
+    #[serde(default = "two")]
+    pub keep_checkpoints: usize,
 }
 
 fn one() -> usize {
     1
+}
+
+fn two() -> usize {
+    2
 }
 
 impl Default for TrainingOptions {
@@ -346,6 +355,7 @@ impl Default for TrainingOptions {
             seed: 42,
             valid_limit: None,
             threads: 1,
+            keep_checkpoints: 2,
         }
     }
 }
@@ -456,6 +466,7 @@ impl RunConfig {
             ("training.epochs", self.training.epochs),
             ("training.batch_size", self.training.batch_size),
             ("training.threads", self.training.threads),
+            ("training.keep_checkpoints", self.training.keep_checkpoints),
         ];
         if let Some((name, value)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(InferenceError::invalid(*name, value, "must be at least 1"));

@@ -5,7 +5,8 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use crate::plot::{FONT, plot_error, register_font, write_png};
+use crate::line_chart::{draw_series, write_line_chart};
+use crate::plot::{FONT, plot_error};
 use crate::trained::{Evaluation, LengthBucket};
 use crate::{Result, TrainerError};
 
@@ -111,77 +112,47 @@ pub fn length_table(curves: &[LengthCurve], metric: &str) -> Result<String> {
 /// Curves with different buckets, a metric a curve lacks, drawing or file errors.
 pub fn write_length_plot(curves: &[LengthCurve], metric: &str, path: &Path) -> Result<()> {
     let labels = common_buckets(curves, metric)?;
-    register_font();
-    let (w, h) = (720u32, 440u32);
     let values = curves
         .iter()
         .flat_map(|c| c.buckets.iter().map(|b| b.scores[metric]));
     let top = values.fold(0.0f64, f64::max) * 1.1 + 1e-9;
-    let mut pixels = vec![255u8; (w * h * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut pixels, (w, h)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| plot_error(path, e))?;
-        let n = labels.len();
-        let mut chart = ChartBuilder::on(&root)
-            .margin(16)
-            .caption(format!("{metric} by source length"), (FONT, 20))
-            .x_label_area_size(44)
-            .y_label_area_size(56)
-            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0.0f64..top)
-            .map_err(|e| plot_error(path, e))?;
-        chart
-            .configure_mesh()
-            .x_labels(n)
-            .x_label_formatter(&|x| {
-                let i = x.round();
-                if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
-                    labels[i as usize].clone()
-                } else {
-                    String::new()
-                }
-            })
-            .x_desc("source length (tokens)")
-            .y_desc(metric)
-            .label_style((FONT, 14))
-            .draw()
-            .map_err(|e| plot_error(path, e))?;
-        for (k, curve) in curves.iter().enumerate() {
-            let color = Palette99::pick(k).to_rgba();
-            let points: Vec<(f64, f64)> = curve
-                .buckets
-                .iter()
-                .enumerate()
-                .map(|(i, b)| (i as f64, b.scores[metric]))
-                .collect();
+    let n = labels.len();
+    let caption = format!("{metric} by source length");
+    let axes = (-0.5f64..(n as f64 - 0.5), 0.0f64..top);
+    write_line_chart(
+        path,
+        &caption,
+        axes,
+        SeriesLabelPosition::UpperLeft,
+        |chart| {
             chart
-                .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
-                .map_err(|e| plot_error(path, e))?
-                .label(curve.label.clone())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-                });
-            chart
-                .draw_series(
-                    points
-                        .into_iter()
-                        .map(|p| Circle::new(p, 4, color.filled())),
-                )
+                .configure_mesh()
+                .x_labels(n)
+                .x_label_formatter(&|x| {
+                    let i = x.round();
+                    if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
+                        labels[i as usize].clone()
+                    } else {
+                        String::new()
+                    }
+                })
+                .x_desc("source length (tokens)")
+                .y_desc(metric)
+                .label_style((FONT, 14))
+                .draw()
                 .map_err(|e| plot_error(path, e))?;
-        }
-        chart
-            .configure_series_labels()
-            .label_font((FONT, 14))
-            .border_style(BLACK)
-            .background_style(WHITE.mix(0.9))
-            .position(SeriesLabelPosition::UpperLeft)
-            .draw()
-            .map_err(|e| plot_error(path, e))?;
-        root.present().map_err(|e| plot_error(path, e))?;
-    }
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| TrainerError::io(dir, e))?;
-    }
-    write_png(path, &pixels, w, h)
+            for (k, curve) in curves.iter().enumerate() {
+                let points = curve
+                    .buckets
+                    .iter()
+                    .enumerate()
+                    .map(|(i, b)| (i as f64, b.scores[metric]))
+                    .collect();
+                draw_series(chart, k, &curve.label, points, 4, path)?;
+            }
+            Ok(())
+        },
+    )
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! - [`train`] ([`TrainRequest`], [`RunConfig`]): Adam, global gradient clipping, learning-rate
 //!   decay on plateau, validation and an atomic checkpoint every epoch, early stopping, exact
 //!   `resume`, per-step seeding, progress bars; a [`RunDir`] holds the result.
+//! - [`average_checkpoints`]: a new run whose model is the mean of a run's last K epochs.
 //! - [`Trained`]: a run loaded for [`Trained::predict`] and [`Trained::evaluate`].
 //! - [`metrics`]: exact match, G2P WER/PER, sacreBLEU-compatible BLEU and chrF.
 //! - [`write_attention_pictures`]: heatmap PNG/SVG, decoding GIF, weights JSON.
@@ -22,6 +23,7 @@
 #![warn(missing_docs)]
 #![recursion_limit = "256"]
 
+mod average;
 mod batch;
 mod checkpoint;
 mod data;
@@ -30,6 +32,7 @@ mod download;
 mod error;
 mod evaluate;
 mod length_plot;
+mod line_chart;
 mod loss;
 pub mod metrics;
 mod plot;
@@ -37,9 +40,11 @@ mod progress;
 mod run;
 pub mod tasks;
 mod text_file;
+mod time_plot;
 mod trained;
 mod training;
 
+pub use average::{Averaged, average_checkpoints, average_models};
 pub use batch::{Batch, EncodedPair, make_batch, target_tokens};
 pub use checkpoint::model_bytes;
 pub use data::{EvalItem, FileChecksum, Pair, TaskData};
@@ -54,7 +59,8 @@ pub use inference::{
 pub use length_plot::{LengthCurve, bucket_label, length_table, write_length_plot};
 pub use loss::{batch_loss, token_cross_entropy};
 pub use plot::{PictureFiles, write_attention_pictures};
-pub use run::{RunDir, git_commit_in};
+pub use run::{EpochMetrics, RunDir, git_commit_in};
 pub use text_file::{TextFile, parse_text, read_text_file};
+pub use time_plot::{Mark, TimeCurve, lower_is_better, time_table, write_time_plot};
 pub use trained::{Evaluation, LengthBucket, Trained};
 pub use training::{ResumeChanges, TrainRequest, TrainSummary, train};

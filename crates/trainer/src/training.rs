@@ -24,9 +24,6 @@ use crate::{Result, TrainerError};
 use inference::RunConfig;
 use inference::Vocab;
 
-/// Checkpoints kept on disk (older ones are removed once a newer one is complete).
-const KEEP_CHECKPOINTS: usize = 2;
-
 /// Held for the whole of a training run. Burn's CPU random generator is process-wide (seeding
 /// one device seeds them all), so two runs interleaving their initialisation or dropout draws
 /// would each stop being a function of its own seed: runs in one process take turns instead.
@@ -56,6 +53,8 @@ pub struct ResumeChanges {
     pub epochs: Option<usize>,
     /// Run each step on this many threads (`None`: the run's own).
     pub threads: Option<usize>,
+    /// Keep this many newest checkpoints from now on (`None`: the run's own).
+    pub keep_checkpoints: Option<usize>,
 }
 
 /// How a training run ended.
@@ -477,11 +476,16 @@ impl Session {
         Ok(())
     }
 
-    /// Writes a checkpoint of where training stands, keeping the newest [`KEEP_CHECKPOINTS`].
+    /// Writes a checkpoint of where training stands, keeping the newest
+    /// `training.keep_checkpoints`.
     fn save_checkpoint(&self) -> Result<PathBuf> {
         let dir = checkpoint::save(&self.run, &self.model, &self.optimizer, &self.state)?;
         let steps = self.run.checkpoint_steps();
-        for &old in steps.iter().rev().skip(KEEP_CHECKPOINTS) {
+        for &old in steps
+            .iter()
+            .rev()
+            .skip(self.config.training.keep_checkpoints)
+        {
             let _ = std::fs::remove_dir_all(self.run.checkpoint(old));
         }
         Ok(dir)
@@ -526,6 +530,9 @@ fn resumed_config(run: &RunDir, changes: &ResumeChanges) -> Result<RunConfig> {
     let before = stored.clone();
     stored.training.epochs = changes.epochs.unwrap_or(stored.training.epochs);
     stored.training.threads = changes.threads.unwrap_or(stored.training.threads);
+    stored.training.keep_checkpoints = changes
+        .keep_checkpoints
+        .unwrap_or(stored.training.keep_checkpoints);
     if stored != before {
         stored.validate()?;
         run.write_config(&stored)?;

@@ -132,6 +132,7 @@ fn a_run_on_two_threads_learns_like_one_and_is_reproducible() {
     let refused = resume(ResumeChanges {
         epochs: Some(2),
         threads: Some(0),
+        keep_checkpoints: None,
     });
     assert!(
         matches!(&refused, Err(e) if e.to_string().contains("training.threads")),
@@ -140,10 +141,15 @@ fn a_run_on_two_threads_learns_like_one_and_is_reproducible() {
     resume(ResumeChanges {
         epochs: Some(2),
         threads: Some(2),
+        keep_checkpoints: Some(3),
     })
     .unwrap();
     let stored = trainer::RunDir::new(&out).read_config().unwrap();
-    assert_eq!((stored.training.epochs, stored.training.threads), (2, 2));
+    let training = &stored.training;
+    assert_eq!(
+        (training.epochs, training.threads, training.keep_checkpoints),
+        (2, 2, 3)
+    );
     let resumed = trainer::RunDir::new(&out).read_metrics().unwrap();
     assert_eq!(resumed.len(), 2);
     for (m, (a, b)) in resumed.iter().zip(&one) {

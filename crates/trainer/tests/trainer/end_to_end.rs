@@ -35,7 +35,7 @@ pub fn train(
 ) -> trainer::TrainSummary {
     let resume = resume.then_some(ResumeChanges {
         epochs: Some(config.training.epochs),
-        threads: None,
+        ..ResumeChanges::default()
     });
     trainer::train(TrainRequest {
         config,
