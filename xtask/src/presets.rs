@@ -64,7 +64,7 @@ pub const PRESETS: &[Preset] = &[
     Preset {
         name: "g2p-cmudict-quick",
         about: "g2p-cmudict with dropout 0.1 (none on the letters) on 2 threads: its development WER passes \
-                Phonetisaurus's 24.48 in about 25 minutes on 2 cores (docs/results.md)",
+                Phonetisaurus's 24.48 in about half an hour on 2 cores (docs/results.md)",
         base: Some("g2p-cmudict"),
         flags: &[
             "--dropout",

@@ -426,4 +426,11 @@ fn runs_given_together_predict_evaluate_and_plot_as_an_ensemble() {
         &seq2seq(&["predict", "--run", &run, "--run", copy, "read"], None),
         &["copy/target_vocab.json", "differs"],
     );
+    // A run named twice (here by another spelling of its path) is refused, not averaged with
+    // itself.
+    let again = format!("{copy}/../copy");
+    fails_with(
+        &seq2seq(&["predict", "--run", copy, "--run", &again, "read"], None),
+        &["is named twice"],
+    );
 }

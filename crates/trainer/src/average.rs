@@ -113,15 +113,17 @@ pub fn average_checkpoints(run_dir: &Path, last: usize, out: &Path) -> Result<Av
         epochs: chosen.iter().map(|(_, state)| state.epoch).collect(),
         steps: chosen.iter().map(|(step, _)| *step).collect(),
     };
-    target.create()?;
-    target.write_config(&config)?;
+    // `config.json` last: it is what marks a directory as holding a run, so an interrupted
+    // average can simply be run again.
+    std::fs::create_dir_all(out).map_err(|e| TrainerError::io(out, e))?;
+    write_atomic(&target.model(), &model_bytes(&mean)?)?;
     target.write_vocabs(&source, &target_vocab)?;
     write_atomic(&target.manifest(), &read(&run.manifest())?)?;
     write_atomic(
         &out.join("averaged.json"),
         &serde_json::to_vec_pretty(&averaged).expect("averages serialise"),
     )?;
-    write_atomic(&target.model(), &model_bytes(&mean)?)?;
+    target.write_config(&config)?;
     Ok(averaged)
 }
 

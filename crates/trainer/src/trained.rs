@@ -58,8 +58,8 @@ impl Trained {
     ///
     /// # Errors
     ///
-    /// As [`Trained::load`] for each run; no runs; a run whose task or vocabularies are not the
-    /// first one's.
+    /// As [`Trained::load`] for each run; no runs; a run named twice; a run whose task or
+    /// vocabularies are not the first one's.
     pub fn load_all(dirs: &[PathBuf], backend: Option<Backend>) -> Result<Self> {
         let Some((first, others)) = dirs.split_first() else {
             return Err(TrainerError::invalid(
@@ -68,6 +68,19 @@ impl Trained {
                 "name at least one run",
             ));
         };
+        for (k, dir) in dirs.iter().enumerate() {
+            let same = |other: &PathBuf| {
+                other == dir
+                    || matches!((other.canonicalize(), dir.canonicalize()), (Ok(a), Ok(b)) if a == b)
+            };
+            if dirs[..k].iter().any(same) {
+                return Err(TrainerError::invalid(
+                    "--run",
+                    dir.display(),
+                    "is named twice: an ensemble of a model with itself decodes as the model alone",
+                ));
+            }
+        }
         let (mut predictor, backend) = load_predictor(first, backend)?;
         for dir in others {
             let (other, _) = load_predictor(dir, Some(backend))?;
