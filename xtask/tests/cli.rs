@@ -200,7 +200,10 @@ fn a_preset_gives_defaults_that_the_users_flags_override() {
 
     let unknown = xtask(&["train", "--preset", "g2p-everything"]);
     assert_eq!(unknown.status.code(), Some(2));
-    assert!(text(&unknown.stderr).contains("possible values: g2p-cmudict, multi30k-de-en"));
+    assert!(
+        text(&unknown.stderr)
+            .contains("possible values: g2p-cmudict, g2p-cmudict-quick, multi30k-de-en")
+    );
 }
 
 #[test]
