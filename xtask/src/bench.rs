@@ -187,7 +187,7 @@ fn train_step(
         let range = shard[0]..shard[0] + shard.len();
         let (src, tgt) = (src.clone().slice(range.clone()), tgt.clone().slice(range));
         let out = model.forward(src, &vec![len; shard.len()], tgt.clone())?;
-        let loss = token_cross_entropy(out.logits, tgt, None);
+        let loss = token_cross_entropy(out.logits, tgt, None, 0.0);
         Ok(loss * ((shard.len() * len) as f32 / tokens))
     })
     .expect("lengths fit");

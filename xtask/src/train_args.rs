@@ -211,6 +211,10 @@ struct TrainingFlags {
     /// epochs afterwards.
     #[arg(long, value_name = "K")]
     keep_checkpoints: Option<usize>,
+    /// Label smoothing of the training loss, in [0, 1): each target's label keeps 1 − A and
+    /// spreads A over all output symbols (validation reports the plain loss).
+    #[arg(long, value_name = "A")]
+    label_smoothing: Option<f64>,
 }
 
 /// `decoding`: how validation, evaluation and prediction decode.
@@ -304,6 +308,7 @@ impl TrainingFlags {
         set_some(&mut training.valid_limit, &self.valid_limit);
         set(&mut training.threads, &self.threads);
         set(&mut training.keep_checkpoints, &self.keep_checkpoints);
+        set(&mut training.label_smoothing, &self.label_smoothing);
     }
 }
 

@@ -301,6 +301,10 @@ fn bad_flags_name_the_flag() {
         &["--source-dropout = 1"],
     );
     fails_with(
+        &xtask(&["train", "--label-smoothing", "1", "--quiet"]),
+        &["--label-smoothing = 1 is invalid: must be in [0, 1)"],
+    );
+    fails_with(
         &xtask(&["train", "--threads", "0", "--quiet"]),
         &["--threads = 0"],
     );

@@ -333,6 +333,13 @@ pub struct TrainingOptions {
     /// (`average`). (Absent from, and 2 in, configurations written before it existed.)
     #[serde(default = "two")]
     pub keep_checkpoints: usize,
+    /// Label smoothing `a` of the training loss, in `[0, 1)`: each target token's label is
+    /// `1 − a` on the token plus `a / V` on every one of the `V` output symbols
+    /// (`trainer::token_cross_entropy`); 0 trains on the plain cross-entropy. Validation
+    /// always reports the plain one. (Absent from, and 0 in, configurations written before it
+    /// existed.)
+    #[serde(default)]
+    pub label_smoothing: f64,
 }
 
 fn one() -> usize {
@@ -356,6 +363,7 @@ impl Default for TrainingOptions {
             valid_limit: None,
             threads: 1,
             keep_checkpoints: 2,
+            label_smoothing: 0.0,
         }
     }
 }
@@ -482,6 +490,7 @@ impl RunConfig {
         for (name, value) in [
             ("model.dropout", self.model.dropout),
             ("model.source_dropout", self.model.source_dropout),
+            ("training.label_smoothing", self.training.label_smoothing),
         ] {
             if !(0.0..1.0).contains(&value) {
                 return Err(InferenceError::invalid(name, value, "must be in [0, 1)"));
@@ -576,7 +585,8 @@ mod tests {
     #[test]
     fn options_added_later_read_as_their_old_behaviour_when_absent() {
         // Version 2 writes every field; files written before `source_dropout` and `threads`
-        // existed lack them, and read as what those runs did: no source dropout, one thread.
+        // existed lack them, and read as what those runs did: no source dropout, one thread,
+        // two checkpoints kept, no label smoothing.
         let mut options = ModelOptions::default();
         let mut json = serde_json::to_value(&options).unwrap();
         assert_eq!(json["source_dropout"], 0.0);
@@ -584,9 +594,14 @@ mod tests {
         let read: ModelOptions = serde_json::from_value(json).unwrap();
         assert_eq!(read.source_dropout, 0.0);
         let mut training = serde_json::to_value(TrainingOptions::default()).unwrap();
-        training.as_object_mut().unwrap().remove("threads");
+        for field in ["threads", "keep_checkpoints", "label_smoothing"] {
+            training.as_object_mut().unwrap().remove(field);
+        }
         let read: TrainingOptions = serde_json::from_value(training).unwrap();
-        assert_eq!(read.threads, 1);
+        assert_eq!(
+            (read.threads, read.keep_checkpoints, read.label_smoothing),
+            (1, 2, 0.0)
+        );
 
         options.source_dropout = 0.3;
         let json = serde_json::to_value(&options).unwrap();

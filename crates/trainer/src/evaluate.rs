@@ -111,7 +111,7 @@ pub fn mean_loss(
         let batch_tokens = batch.target_tokens;
         let mut loss = 0.0;
         for model in models.members() {
-            loss += f64::from(batch_loss(model, batch.clone())?.into_scalar::<f32>());
+            loss += f64::from(batch_loss(model, batch.clone(), 0.0)?.into_scalar::<f32>());
         }
         sum += loss / models.members().len() as f64 * batch_tokens as f64;
         tokens += batch_tokens;

@@ -223,7 +223,8 @@ impl RunDir {
 pub struct EpochMetrics {
     /// 1-based epoch.
     pub epoch: usize,
-    /// Mean training loss per target token.
+    /// Mean training loss per target token (label-smoothed when `training.label_smoothing` is
+    /// above 0, so then not comparable with `valid_loss`).
     pub train_loss: f64,
     /// Mean validation loss per target token.
     pub valid_loss: f64,

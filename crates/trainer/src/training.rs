@@ -374,7 +374,7 @@ impl Session {
                 // The loss is a mean over target tokens: weighted by the shard's share, the
                 // shards' losses (and gradients) sum to the whole batch's.
                 let share = batch.target_tokens as f32 / batch_tokens as f32;
-                Ok(batch_loss(model, batch)? * share)
+                Ok(batch_loss(model, batch, training.label_smoothing)? * share)
             })?;
         if !loss.is_finite() {
             self.progress.finish();

@@ -133,7 +133,7 @@ fn twenty_training_steps_give_the_same_loss_curve_everywhere() {
             let data = pairs(16, step);
             let refs: Vec<&EncodedPair> = data.iter().collect();
             let batch = make_batch(&refs, &device);
-            let loss = batch_loss(&model, batch).unwrap();
+            let loss = batch_loss(&model, batch, 0.0).unwrap();
             losses.push(f64::from(loss.clone().into_scalar::<f32>()));
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(3e-3, model, grads);

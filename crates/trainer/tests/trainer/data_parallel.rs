@@ -51,7 +51,7 @@ fn shards_on_threads_give_the_whole_batch_s_gradients() {
         let (loss, grads) = sharded_gradients(&model, split(&refs, threads), |model, shard| {
             let batch = make_batch(shard, &device);
             let share = batch.target_tokens as f32 / total as f32;
-            Ok(batch_loss(model, batch)? * share)
+            Ok(batch_loss(model, batch, 0.0)? * share)
         })
         .unwrap();
         let mut collect = Collect {
