@@ -584,9 +584,9 @@ mod tests {
 
     #[test]
     fn options_added_later_read_as_their_old_behaviour_when_absent() {
-        // Version 2 writes every field; files written before `source_dropout` and `threads`
-        // existed lack them, and read as what those runs did: no source dropout, one thread,
-        // two checkpoints kept, no label smoothing.
+        // Version 2 writes every field; files written before a field existed lack it, and read
+        // as what those runs did: no source dropout, one thread, two checkpoints kept, no
+        // label smoothing.
         let mut options = ModelOptions::default();
         let mut json = serde_json::to_value(&options).unwrap();
         assert_eq!(json["source_dropout"], 0.0);

@@ -62,7 +62,7 @@ mod tests {
             }
             let norm = row.iter().map(|l| l.exp()).sum::<f64>().ln();
             let log_p: Vec<f64> = row.iter().map(|l| l - norm).collect();
-            sum += (1.0 - a) * log_p[y] + a / 3.0 * log_p.iter().sum::<f64>();
+            sum += (1.0 - a) * log_p[y] + a / row.len() as f64 * log_p.iter().sum::<f64>();
             n += 1.0;
         }
         -sum / n
