@@ -3,7 +3,9 @@
 use attention_core::{Attention, AttentionConfig, AttentionMemory, ScoreKind};
 use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig};
 use burn::prelude::*;
-use encoder::{CellKind, CellState, EncoderOutput, RecurrentCell, RecurrentCellConfig, run_cell};
+use encoder::{
+    CellKind, CellState, CellSteps, EncoderOutput, RecurrentCell, RecurrentCellConfig, run_cell,
+};
 use fused_ops::{SequenceSteps, linear};
 
 use crate::{Combine, DecoderError};
@@ -333,6 +335,7 @@ impl Decoder {
     /// Both: `o_i = combine(s_i, c_i)` (seed §5).
     fn advance(
         &self,
+        cell: &CellSteps<'_>,
         embedded: Tensor<2>,
         state: DecoderState,
         source: &SourceMemory,
@@ -341,7 +344,7 @@ impl Decoder {
             QueryOrdering::Bahdanau => {
                 let (context, weights) = self.attend(source, state.cell.hidden.clone());
                 let input = Tensor::cat(vec![embedded, context.clone()], 1); // [batch, emb + enc]
-                let next = self.cell.step(self.cell.project_inputs(input), state.cell);
+                let next = cell.step(cell.project_input(input), state.cell);
                 (next, context, weights)
             }
             QueryOrdering::Luong => {
@@ -349,7 +352,7 @@ impl Decoder {
                     Some(feed) => Tensor::cat(vec![embedded, feed], 1), // [batch, emb + combined]
                     None => embedded,
                 };
-                let next = self.cell.step(self.cell.project_inputs(input), state.cell);
+                let next = cell.step(cell.project_input(input), state.cell);
                 let (context, weights) = self.attend(source, next.hidden.clone());
                 (next, context, weights)
             }
@@ -378,7 +381,7 @@ impl Decoder {
             .embedding
             .forward(previous.unsqueeze_dim(1))
             .squeeze_dim::<2>(1); // [batch, emb]
-        let (combined, weights, state) = self.advance(embedded, state, source);
+        let (combined, weights, state) = self.advance(&self.cell.steps(), embedded, state, source);
         DecoderStep {
             logits: linear(&self.output, combined), // [batch, vocab]
             state,
@@ -422,8 +425,9 @@ impl Decoder {
                 let mut combined = Vec::with_capacity(tgt_len);
                 let mut weights = Vec::with_capacity(tgt_len);
                 let steps = SequenceSteps::new(embedded);
+                let cell = self.cell.steps();
                 for t in 0..tgt_len {
-                    let (o, w, next) = self.advance(steps.get(t), state, &source);
+                    let (o, w, next) = self.advance(&cell, steps.get(t), state, &source);
                     combined.push(o);
                     weights.extend(w);
                     state = next;

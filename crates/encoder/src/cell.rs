@@ -12,7 +12,7 @@
 
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
-use fused_ops::{gru_update, linear, lstm_update};
+use fused_ops::{StepLinear, gru_update, linear, lstm_update};
 
 /// Which recurrent cell: GRU (Cho et al. 2014) or LSTM (Hochreiter & Schmidhuber 1997).
 #[derive(Config, Debug, Copy, PartialEq, Eq)]
@@ -180,8 +180,25 @@ impl RecurrentCell {
     /// [`fused_ops::lstm_update`].
     ///
     /// - `projected`: `[batch, gates · hidden]`; `state`: `[batch, hidden]` each.
+    ///
+    /// A loop over many steps under autodiff should use [`RecurrentCell::steps`] instead.
     pub fn step(&self, projected: Tensor<2>, state: CellState) -> CellState {
         let from_state = linear(&self.gates().hidden, state.hidden.clone()); // [batch, gates · hidden]
+        self.update(projected, from_state, state)
+    }
+
+    /// The cell made ready for one loop over many steps: the same step, with each projection's
+    /// weight gradient computed once for the whole loop ([`fused_ops::StepLinear`]).
+    pub fn steps(&self) -> CellSteps<'_> {
+        CellSteps {
+            cell: self,
+            input: StepLinear::new(&self.gates().input),
+            hidden: StepLinear::new(&self.gates().hidden),
+        }
+    }
+
+    /// The gates after both projections: `x̂`, `ĥ` `[batch, gates · hidden]` and the old state.
+    fn update(&self, projected: Tensor<2>, from_state: Tensor<2>, state: CellState) -> CellState {
         match self {
             RecurrentCell::Gru(_) => CellState {
                 hidden: gru_update(projected, from_state, state.hidden),
@@ -196,5 +213,30 @@ impl RecurrentCell {
                 }
             }
         }
+    }
+}
+
+/// A [`RecurrentCell`] made ready for one loop ([`RecurrentCell::steps`]): it computes what
+/// [`RecurrentCell::project_inputs`] and [`RecurrentCell::step`] do, and under autodiff on flex
+/// each projection's weight gradient is one matrix product over every step of the loop instead
+/// of one small product per step. Make one per forward pass.
+#[derive(Debug, Clone)]
+pub struct CellSteps<'a> {
+    cell: &'a RecurrentCell,
+    input: StepLinear<'a>,
+    hidden: StepLinear<'a>,
+}
+
+impl CellSteps<'_> {
+    /// `W_x x_t + b_x` for one step: `[batch, input_size]` → `[batch, gates · hidden]`.
+    pub fn project_input(&self, input: Tensor<2>) -> Tensor<2> {
+        self.input.forward(input)
+    }
+
+    /// One step from an input already projected (by [`CellSteps::project_input`] or, for all
+    /// steps at once, [`RecurrentCell::project_inputs`]); as [`RecurrentCell::step`].
+    pub fn step(&self, projected: Tensor<2>, state: CellState) -> CellState {
+        let from_state = self.hidden.forward(state.hidden.clone()); // [batch, gates · hidden]
+        self.cell.update(projected, from_state, state)
     }
 }

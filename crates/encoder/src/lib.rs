@@ -37,7 +37,7 @@ mod encoder;
 mod error;
 mod rnn;
 
-pub use cell::{CellKind, CellState, FusedGates, RecurrentCell, RecurrentCellConfig};
+pub use cell::{CellKind, CellState, CellSteps, FusedGates, RecurrentCell, RecurrentCellConfig};
 pub use encoder::{Encoder, EncoderConfig, EncoderLayer, EncoderOutput};
 pub use error::EncoderError;
 pub use rnn::run_cell;

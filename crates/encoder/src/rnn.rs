@@ -26,7 +26,9 @@ pub fn run_cell(
 ) -> (Tensor<3>, CellState) {
     let [batch, len, _] = inputs.dims();
     let hidden_size = cell.hidden_size();
-    // Projected step by step: slicing one all-steps projection costs more in the backward pass.
+    // Projected step by step (slicing one all-steps projection costs more in the backward pass);
+    // `steps` makes each projection's weight gradient one product for the whole loop.
+    let cell = cell.steps();
     let steps_in = SequenceSteps::new(inputs); // len × [batch, input_size]
     // Per step, `true` where the row is padded, widened to the state's shape.
     let pads: Option<Vec<Tensor<2, Bool>>> = pad_mask.map(|mask| {
@@ -45,7 +47,7 @@ pub fn run_cell(
         Box::new(0..len)
     };
     for t in steps {
-        let x = cell.project_inputs(steps_in.get(t)); // [batch, gates · hidden]
+        let x = cell.project_input(steps_in.get(t)); // [batch, gates · hidden]
         let next = cell.step(x, state.clone());
         state = match &pads {
             Some(pads) => next.keep_where(&pads[t], state),

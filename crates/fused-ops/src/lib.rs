@@ -12,6 +12,7 @@
 //! | [`gru_update`] | the GRU's gates after its two projections |
 //! | [`lstm_update`] | the LSTM's gates after its two projections |
 //! | [`SequenceSteps`] | a sequence read one step at a time |
+//! | [`StepLinear`] | an affine layer applied at every step of a loop |
 //!
 //! With the `flex` feature, f32 tensors on Burn's flex backend (with or without autodiff) take
 //! SIMD kernels with their own backward passes (AVX-512, AVX2 + FMA or the baseline, picked at
@@ -31,6 +32,7 @@ mod gru;
 mod linear;
 mod logistic;
 mod lstm;
+mod step_linear;
 mod steps;
 
 pub use additive::{AdditiveKeys, additive_energy};
@@ -39,4 +41,5 @@ pub use gru::gru_update;
 pub use linear::linear;
 pub use logistic::{sigmoid, tanh_via_sigmoid};
 pub use lstm::lstm_update;
+pub use step_linear::StepLinear;
 pub use steps::SequenceSteps;

@@ -71,17 +71,17 @@ pub(crate) fn affine(
 
 /// What the backward pass keeps: `x` and `W`, contiguous.
 #[derive(Clone, Debug)]
-struct Saved {
-    x: FlexTensor,
-    w: FlexTensor,
+pub(crate) struct Saved {
+    pub(crate) x: FlexTensor,
+    pub(crate) w: FlexTensor,
 }
 
 #[derive(Debug)]
-struct AffineBackward;
+pub(crate) struct AffineBackward;
 
 impl AffineBackward {
     /// The gradients of `x` and `W` (when asked) from `grad`.
-    fn grads(
+    pub(crate) fn grads(
         saved: &Saved,
         grad: &FlexTensor,
         want_x: bool,
@@ -178,7 +178,7 @@ fn dims2(t: &FlexTensor) -> (usize, usize) {
 }
 
 /// `x W + b`.
-fn forward(x: &FlexTensor, w: &FlexTensor, b: Option<&FlexTensor>) -> FlexTensor {
+pub(crate) fn forward(x: &FlexTensor, w: &FlexTensor, b: Option<&FlexTensor>) -> FlexTensor {
     let (x, w) = (x.to_contiguous(), w.to_contiguous());
     let ((m, k), n) = (dims2(&x), dims2(&w).1);
     let b = b.map(FlexTensor::to_contiguous);
@@ -292,12 +292,12 @@ pub(crate) fn gemm_into(
     }
 }
 
-mod simd {
+pub(crate) mod simd {
     use crate::flex::simd_dispatched;
 
     simd_dispatched! {
         /// `out[j] = Σ_i g[i, j]` for `g` `[rows, out.len()]`.
-        pub(super) fn column_sums(g: &[f32], out: &mut [f32]) {
+        pub(crate) fn column_sums(g: &[f32], out: &mut [f32]) {
             for row in g.chunks_exact(out.len()) {
                 for (o, &x) in out.iter_mut().zip(row) {
                     *o += x;

@@ -1,0 +1,211 @@
+//! The relay of a [`super::StepLinear`] on Burn's flex backend under autodiff: the steps leave
+//! `(x_t, g_t)`, the relay turns them into the weight's and the bias's gradients at once.
+//!
+//! One node sits between the parameters `W` (and `b`) and the loop (the identity on `W`, sharing
+//! its buffer; `b`'s values are kept beside it). Each step's product `x_t W + b` is a node whose
+//! parents are `x_t` and the relay: its backward pass gives `∂x_t = g_t Wᵀ` as usual, and
+//! instead of `∂W` it keeps `(x_t, g_t)` in the relay's list. The relay's backward pass, which
+//! Burn runs after all of its readers' (they are deeper in the graph), stacks the list into `X`
+//! `[Σ rows, in]` and `G` `[Σ rows, out]` and registers `∂W = Xᵀ G` and `∂b = Σ_rows G` once.
+//! A step whose backward pass never runs (its output did not reach the loss) leaves nothing,
+//! which is its true gradient. The relay tensor is never given out, so no other op can register
+//! a gradient on it that the relay would not pass on.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use burn::backend::Flex;
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::flex::FlexTensor;
+use burn::nn::Linear;
+use burn::prelude::*;
+
+use crate::flex::{Checkpointing, Routed, TrackedTensor, f32_tensor, route, tracked};
+use crate::linear::flex::{AffineBackward, Saved, forward, gemm_into, simd::column_sums};
+
+/// Every step's `(x_t, g_t)`, contiguous, `[rows, in]` and `[rows, out]`.
+#[derive(Debug, Default)]
+struct StepGrads(Mutex<Vec<(FlexTensor, FlexTensor)>>);
+
+impl StepGrads {
+    fn push(&self, x: FlexTensor, g: FlexTensor) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((x, g));
+    }
+
+    fn take(&self) -> Vec<(FlexTensor, FlexTensor)> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+/// A `Linear`'s parameters behind a relay (see the module's documentation).
+#[derive(Debug, Clone)]
+pub(crate) struct RelayedLinear {
+    /// The identity of `W` `[in, out]`, whose backward pass registers `∂W` and `∂b`.
+    relay: TrackedTensor,
+    /// `b`'s values, `[out]`.
+    bias: Option<FlexTensor>,
+    steps: Arc<StepGrads>,
+}
+
+impl RelayedLinear {
+    /// `layer`'s parameters behind a relay when they are f32 flex tensors under autodiff and
+    /// `W` needs a gradient; `None` otherwise.
+    pub(crate) fn new(layer: &Linear) -> Option<Self> {
+        let w = layer.weight.val().into_dispatch();
+        let steps = Arc::new(StepGrads::default());
+        match layer.bias.as_ref().map(|b| b.val().into_dispatch()) {
+            Some(b) => {
+                let Ok(Routed::Tracked([w, b])) = route([w, b]) else {
+                    return None;
+                };
+                let prep = RelayBackward
+                    .prepare::<Checkpointing>([w.node(), b.node()])
+                    .compute_bound()
+                    .stateful();
+                let bias = Some(b.into_primitive().to_contiguous());
+                relay(prep, w, steps).map(|(relay, steps)| Self { relay, bias, steps })
+            }
+            None => {
+                let Ok(Routed::Tracked([w])) = route([w]) else {
+                    return None;
+                };
+                let prep = RelayBackward
+                    .prepare::<Checkpointing>([w.node()])
+                    .compute_bound()
+                    .stateful();
+                relay(prep, w, steps).map(|(relay, steps)| Self {
+                    relay,
+                    bias: None,
+                    steps,
+                })
+            }
+        }
+    }
+
+    /// `x W + b` as a step reading the relay; `x` back when it is not an f32 flex tensor under
+    /// autodiff or its width is not `W`'s.
+    pub(crate) fn forward(&self, x: Tensor<2>) -> Result<Tensor<2>, Box<Tensor<2>>> {
+        let w = self.relay.primitive();
+        if x.dims()[1] != w.layout().shape()[0] {
+            return Err(Box::new(x));
+        }
+        let x = match route([x.into_dispatch()]) {
+            Ok(Routed::Tracked([x])) => x,
+            Ok(Routed::Plain([x])) => {
+                return Err(Box::new(Tensor::from_dispatch(crate::flex::plain(x))));
+            }
+            Err(back) => {
+                let [x] = *back;
+                return Err(Box::new(Tensor::from_dispatch(x)));
+            }
+        };
+        let out = match StepBackward
+            .prepare::<Checkpointing>([x.node(), self.relay.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let x = x.into_primitive().to_contiguous();
+                let out = forward(&x, w, self.bias.as_ref());
+                let saved = Saved { x, w: w.clone() };
+                prep.finish((saved, self.steps.clone()), out)
+            }
+            OpsKind::UnTracked(prep) => {
+                let x = x.into_primitive();
+                prep.finish(forward(&x, w, self.bias.as_ref()))
+            }
+        };
+        Ok(Tensor::from_dispatch(tracked(out)))
+    }
+}
+
+/// The relay tensor from a prepared relay op over `w`, or `None` when nothing needs a gradient.
+fn relay<const N: usize>(
+    prep: OpsKind<RelayBackward, Flex, Arc<StepGrads>, Checkpointing, N>,
+    w: TrackedTensor,
+    steps: Arc<StepGrads>,
+) -> Option<(TrackedTensor, Arc<StepGrads>)>
+where
+    RelayBackward: Backward<Flex, N, State = Arc<StepGrads>>,
+{
+    match prep {
+        OpsKind::Tracked(prep) => {
+            let w = w.into_primitive().to_contiguous();
+            Some((prep.finish(steps.clone(), w), steps))
+        }
+        OpsKind::UnTracked(_) => None,
+    }
+}
+
+/// The relay: `∂W = Xᵀ G` and `∂b = Σ_rows G` from every step's `(x_t, g_t)`.
+#[derive(Debug)]
+struct RelayBackward;
+
+impl RelayBackward {
+    fn backward_any<const N: usize>(ops: Ops<Arc<StepGrads>, N>, grads: &mut Gradients) {
+        let pairs = ops.state.take();
+        let Some((first_x, first_g)) = pairs.first() else {
+            return;
+        };
+        let (k, n) = (first_x.layout().shape()[1], first_g.layout().shape()[1]);
+        let rows: usize = pairs.iter().map(|(x, _)| x.layout().shape()[0]).sum();
+        let (mut x_all, mut g_all) = (Vec::with_capacity(rows * k), Vec::with_capacity(rows * n));
+        for (x, g) in &pairs {
+            x_all.extend_from_slice(x.storage::<f32>());
+            g_all.extend_from_slice(g.storage::<f32>());
+        }
+        let ids = ops.parents.map(|p| p.map(|node| node.id));
+        if let Some(id) = ids[0] {
+            // ∂W[k,n] = Xᵀ[k,rows] · G[rows,n]: Xᵀ read through X's strides.
+            let mut gw = vec![0.0f32; k * n];
+            gemm_into(&mut gw, false, k, n, rows, &x_all, (1, k), &g_all, (n, 1));
+            grads.register::<Flex>(id, f32_tensor(gw, &[k, n]));
+        }
+        if let Some(id) = ids.get(1).copied().flatten() {
+            let mut gb = vec![0.0f32; n];
+            column_sums(&g_all, &mut gb);
+            grads.register::<Flex>(id, f32_tensor(gb, &[n]));
+        }
+    }
+}
+
+impl Backward<Flex, 1> for RelayBackward {
+    type State = Arc<StepGrads>;
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        Self::backward_any(ops, grads);
+    }
+}
+
+impl Backward<Flex, 2> for RelayBackward {
+    type State = Arc<StepGrads>;
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        Self::backward_any(ops, grads);
+    }
+}
+
+/// One step's product: `∂x = g Wᵀ` now, `(x, g)` left for the relay.
+#[derive(Debug)]
+struct StepBackward;
+
+impl Backward<Flex, 2> for StepBackward {
+    type State = (Saved, Arc<StepGrads>);
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let grad = grads.consume::<Flex>(&ops.node).to_contiguous();
+        let [x_node, relay_node] = ops.parents;
+        let (saved, steps) = ops.state;
+        if let Some(node) = x_node {
+            let (gx, _) = AffineBackward::grads(&saved, &grad, true, false);
+            grads.register::<Flex>(node.id, gx.expect("asked for ∂x"));
+        }
+        if relay_node.is_some() {
+            steps.push(saved.x, grad);
+        }
+    }
+}
