@@ -6,7 +6,7 @@ use burn::prelude::*;
 use encoder::{
     CellKind, CellState, CellSteps, EncoderOutput, RecurrentCell, RecurrentCellConfig, run_cell,
 };
-use fused_ops::{SequenceSteps, linear};
+use fused_ops::{SequenceSteps, dropout, linear};
 
 use crate::{Combine, DecoderError};
 
@@ -399,7 +399,7 @@ impl Decoder {
     pub fn forward(&self, encoded: &EncoderOutput, inputs: Tensor<2, Int>) -> DecoderOutput {
         let source = self.source(encoded);
         let state = self.initial_state(encoded);
-        let embedded = self.dropout.forward(self.embedding.forward(inputs)); // [batch, tgt_len, emb]
+        let embedded = dropout(&self.dropout, self.embedding.forward(inputs)); // [batch, tgt_len, emb]
         let [batch, tgt_len, _] = embedded.dims();
 
         let (combined, weights) =
@@ -436,7 +436,7 @@ impl Decoder {
                 (Tensor::stack(combined, 1), weights) // [batch, tgt_len, combined]
             };
         DecoderOutput {
-            logits: linear(&self.output, self.dropout.forward(combined)), // [batch, tgt_len, vocab]
+            logits: linear(&self.output, dropout(&self.dropout, combined)), // [batch, tgt_len, vocab]
             weights,
         }
     }

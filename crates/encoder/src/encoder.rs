@@ -3,6 +3,7 @@
 use attention_core::{AttentionError, pad_mask_from_lengths};
 use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig};
 use burn::prelude::*;
+use fused_ops::dropout;
 
 use crate::{CellKind, CellState, EncoderError, RecurrentCell, RecurrentCellConfig, run_cell};
 
@@ -178,13 +179,11 @@ impl Encoder {
             .into());
         }
         let pad_mask = pad_mask_from_lengths(lengths, src_len, &tokens.device())?;
-        let mut states = self
-            .embedding_dropout
-            .forward(self.embedding.forward(tokens)); // [batch, src_len, embedding]
+        let mut states = dropout(&self.embedding_dropout, self.embedding.forward(tokens)); // [batch, src_len, embedding]
         let mut final_state = None;
         for (i, layer) in self.layers.iter().enumerate() {
             if i > 0 {
-                states = self.dropout.forward(states);
+                states = dropout(&self.dropout, states);
             }
             let (out, last) = layer.forward(states, &pad_mask);
             states = out; // [batch, src_len, output_size]

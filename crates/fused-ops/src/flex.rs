@@ -91,6 +91,15 @@ pub(crate) fn route<const N: usize>(
     Err(Box::new(ones.map(back)))
 }
 
+/// Whether `x` is an f32 tensor on flex (with or without autodiff), looking only.
+pub(crate) fn is_flex_f32(x: &DispatchTensor) -> bool {
+    x.dtype() == DType::F32
+        && match &x.kind {
+            DispatchTensorKind::Autodiff(inner) => matches!(**inner, DispatchTensorKind::Flex(_)),
+            kind => matches!(kind, DispatchTensorKind::Flex(_)),
+        }
+}
+
 /// `plain_op` of `inputs`' flex primitives (no autodiff) or `tracked_op` of them (autodiff),
 /// as a dispatch tensor for `Tensor::from_dispatch`, when [`route`] takes the inputs; otherwise
 /// the inputs, unchanged, for the caller's composed ops.

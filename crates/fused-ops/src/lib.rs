@@ -6,6 +6,7 @@
 //! | op | what it computes |
 //! |---|---|
 //! | [`linear`] | the affine layer `x W + b` |
+//! | [`dropout`] | inverted dropout during training |
 //! | [`sigmoid`], [`tanh_via_sigmoid`] | `σ(x)` and `tanh x = 2σ(2x) − 1` |
 //! | [`additive_energy`] with [`AdditiveKeys`] | `vᵀ tanh(q + k)` for every query–key pair |
 //! | [`weighted_sum`] with [`ContextValues`] | `Σ_s α_s h_s` over a memory read step by step |
@@ -26,6 +27,7 @@
 
 mod additive;
 mod context;
+mod dropout;
 #[cfg(feature = "flex")]
 mod flex;
 mod gru;
@@ -37,6 +39,7 @@ mod steps;
 
 pub use additive::{AdditiveKeys, additive_energy};
 pub use context::{ContextValues, weighted_sum};
+pub use dropout::dropout;
 pub use gru::gru_update;
 pub use linear::linear;
 pub use logistic::{sigmoid, tanh_via_sigmoid};
