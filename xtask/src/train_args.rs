@@ -55,6 +55,25 @@ fn scores() -> impl TypedValueParser<Value = Score> {
     choice(all, |s| s.0.map_or("none", ScoreKind::name))
 }
 
+/// The flags `--resume` refuses: every configuration flag but `--epochs`, `--threads` and
+/// `--keep-checkpoints` (a resumed run keeps its own configuration). `TaskFlags`, `ModelFlags`
+/// and `DecodingFlags` are the groups clap makes of those structs' flags.
+const NOT_ON_RESUME: [&str; 13] = [
+    "preset",
+    "device",
+    "TaskFlags",
+    "ModelFlags",
+    "DecodingFlags",
+    "batch_size",
+    "learning_rate",
+    "lr_decay",
+    "clip_norm",
+    "patience",
+    "seed",
+    "valid_limit",
+    "label_smoothing",
+];
+
 #[derive(Args, Debug, Clone)]
 pub(crate) struct TrainArgs {
     /// A named recipe (its flags are in docs/results.md): g2p-cmudict, g2p-cmudict-quick,
@@ -66,8 +85,8 @@ pub(crate) struct TrainArgs {
     pub(crate) out: Option<PathBuf>,
     /// Continue the run in --out from its latest checkpoint, with its own configuration: only
     /// --epochs, --threads and --keep-checkpoints may change it (the run's config.json then
-    /// records them).
-    #[arg(long, requires = "out")]
+    /// records them); any other configuration flag is refused, by name.
+    #[arg(long, requires = "out", conflicts_with_all = NOT_ON_RESUME)]
     pub(crate) resume: bool,
     /// No progress output.
     #[arg(long)]

@@ -434,6 +434,45 @@ fn ctrl_c_checkpoints_mid_epoch_and_resume_finishes_the_run() {
 }
 
 #[test]
+fn resume_refuses_configuration_flags_by_name() {
+    // Refused before any run directory is read: a resumed run keeps its own configuration.
+    for (flag, value) in [
+        ("--label-smoothing", "0.1"),
+        ("--learning-rate", "0.01"),
+        ("--dropout", "0.2"),
+        ("--beam", "3"),
+        ("--data", "words.txt"),
+        ("--preset", "g2p-cmudict"),
+    ] {
+        let out = xtask(&["train", "--resume", "--out", "no-such-run", flag, value]);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {}", text(&out.stderr));
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.contains("'--resume' cannot be used with") && stderr.contains(flag),
+            "{flag}: {stderr}"
+        );
+    }
+    // The flags a resumed run may change parse (and then fail on the missing run).
+    let out = xtask(&[
+        "train",
+        "--resume",
+        "--out",
+        "no-such-run",
+        "--epochs",
+        "2",
+        "--threads",
+        "1",
+        "--keep-checkpoints",
+        "2",
+    ]);
+    assert!(
+        !text(&out.stderr).contains("cannot be used with"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
 fn curve_draws_validation_scores_against_training_minutes_with_marks() {
     let dir = tempfile::tempdir().unwrap();
     let shipped = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/g2p-cmudict");
