@@ -120,6 +120,7 @@ impl Attention {
                 _ => None,
             },
             context_values: ContextValues::new(&values),
+            query_steps: self.score.query_steps(),
             keys,
             values,
             pad_mask: None,
@@ -144,9 +145,12 @@ impl Attention {
             queries.dims(),
             self.query_size
         );
-        let scores =
-            self.score
-                .scores_of(queries, memory.keys.clone(), memory.additive_keys.as_ref()); // [batch, tgt_len, src_len]
+        let scores = self.score.scores_of(
+            queries,
+            memory.keys.clone(),
+            memory.additive_keys.as_ref(),
+            memory.query_steps.as_ref(),
+        ); // [batch, tgt_len, src_len]
         let pad_mask = memory.pad_mask.clone().map(|mask| {
             mask.unsqueeze_dim::<3>(1).expand([batch, tgt_len, src_len]) // [batch, tgt_len, src_len]
         });

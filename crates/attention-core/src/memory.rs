@@ -3,7 +3,7 @@
 use burn::prelude::*;
 use burn::tensor::{Bool, Int};
 
-use fused_ops::{AdditiveKeys, ContextValues};
+use fused_ops::{AdditiveKeys, ContextValues, StepLinear};
 
 use crate::{AttentionError, pad_mask_from_lengths};
 
@@ -27,6 +27,9 @@ pub struct AttentionMemory {
     /// What the context op keeps of the values for every step: under autodiff, one sum of their
     /// gradient instead of a full-size gradient per step.
     pub(crate) context_values: ContextValues,
+    /// The additive score's query projection `W_q`, made ready for one query per step: under
+    /// autodiff, one weight gradient for every step that asks this memory (additive only).
+    pub(crate) query_steps: Option<StepLinear>,
 }
 
 impl AttentionMemory {
@@ -81,6 +84,7 @@ impl AttentionMemory {
             // Aids of the whole batch do not describe the selected rows.
             additive_keys: self.additive_keys.as_ref().map(|_| AdditiveKeys::default()),
             context_values: ContextValues::default(),
+            query_steps: self.query_steps.clone(),
         }
     }
 

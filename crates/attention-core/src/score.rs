@@ -8,7 +8,7 @@ use core::str::FromStr;
 
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
-use fused_ops::{AdditiveKeys, additive_energy, linear};
+use fused_ops::{AdditiveKeys, StepLinear, additive_energy, linear};
 
 use crate::AttentionError;
 
@@ -167,17 +167,28 @@ impl Score {
     ///
     /// Returns `[batch, tgt_len, src_len]`.
     pub fn scores(&self, queries: Tensor<3>, keys: Tensor<3>) -> Tensor<3> {
-        self.scores_of(queries, keys, None)
+        self.scores_of(queries, keys, None, None)
+    }
+
+    /// The additive score's query projection made ready for a decoder's loop (one per memory);
+    /// `None` for the other scores, which do not project the query.
+    pub(crate) fn query_steps(&self) -> Option<StepLinear> {
+        match self {
+            Score::Additive(additive) => Some(StepLinear::new(&additive.query_proj)),
+            _ => None,
+        }
     }
 
     /// [`Score::scores`]; `keys_aids` (an attention memory's, for these `keys`) let the fused
     /// additive energy keep its form of the keys for later steps and, under autodiff, sum their
-    /// gradient in place.
+    /// gradient in place; `query_steps` (the memory's, from [`Score::query_steps`]) projects the
+    /// queries with one weight gradient for all the memory's steps.
     pub(crate) fn scores_of(
         &self,
         queries: Tensor<3>,
         keys: Tensor<3>,
         keys_aids: Option<&AdditiveKeys>,
+        query_steps: Option<&StepLinear>,
     ) -> Tensor<3> {
         match self {
             // s_i · k_j for all i, j at once; for general, k_j = W h_j makes this s_iᵀ W h_j.
@@ -185,7 +196,17 @@ impl Score {
                 queries.matmul(keys.swap_dims(1, 2)) // [batch, tgt_len, src_len]
             }
             Score::Additive(additive) => {
-                let query = linear(&additive.query_proj, queries); // [batch, tgt_len, attn]
+                let query = match query_steps {
+                    Some(steps) => {
+                        let [batch, tgt_len, size] = queries.dims();
+                        let [_, attention_size] = additive.query_proj.weight.dims();
+                        let rows = queries.reshape([batch * tgt_len, size]);
+                        steps
+                            .forward(rows)
+                            .reshape([batch, tgt_len, attention_size])
+                    }
+                    None => linear(&additive.query_proj, queries),
+                }; // [batch, tgt_len, attn]
                 additive_energy(query, keys, additive.energy.weight.val(), keys_aids)
             }
         }

@@ -223,8 +223,8 @@ impl RecurrentCell {
 #[derive(Debug, Clone)]
 pub struct CellSteps<'a> {
     cell: &'a RecurrentCell,
-    input: StepLinear<'a>,
-    hidden: StepLinear<'a>,
+    input: StepLinear,
+    hidden: StepLinear,
 }
 
 impl CellSteps<'_> {

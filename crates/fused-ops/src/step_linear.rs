@@ -21,19 +21,20 @@ mod flex;
 /// after the loop's backward pass. Everywhere else — other backends, no autodiff (decoding),
 /// parameters without gradients — each step is [`linear`].
 ///
-/// Make one per forward pass of the loop (the relay belongs to one autodiff graph).
+/// Make one per forward pass of the loop (the relay belongs to one autodiff graph). It holds
+/// its own handle on the layer's parameters (a clone of `Linear` shares their tensors).
 #[derive(Debug, Clone)]
-pub struct StepLinear<'a> {
-    layer: &'a Linear,
+pub struct StepLinear {
+    layer: Linear,
     #[cfg(feature = "flex")]
     relay: Option<flex::RelayedLinear>,
 }
 
-impl<'a> StepLinear<'a> {
+impl StepLinear {
     /// `layer`, ready to be applied at every step of one loop.
-    pub fn new(layer: &'a Linear) -> Self {
+    pub fn new(layer: &Linear) -> Self {
         Self {
-            layer,
+            layer: layer.clone(),
             #[cfg(feature = "flex")]
             relay: flex::RelayedLinear::new(layer),
         }
@@ -51,6 +52,6 @@ impl<'a> StepLinear<'a> {
         };
         // A step the relay does not take registers its weight gradient directly, which Burn
         // adds to the relay's sum.
-        linear(self.layer, x)
+        linear(&self.layer, x)
     }
 }
