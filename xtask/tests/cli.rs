@@ -475,7 +475,9 @@ fn resume_refuses_configuration_flags_by_name() {
 #[test]
 fn curve_draws_validation_scores_against_training_minutes_with_marks() {
     let dir = tempfile::tempdir().unwrap();
-    let shipped = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/g2p-cmudict");
+    // The g2p-cmudict preset's 30-epoch run, shipped as an ensemble member.
+    let shipped = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../models/g2p-cmudict-ensemble/full-seed42");
     let png = dir.path().join("curve.png");
     let out = xtask(&[
         "curve",
@@ -487,7 +489,7 @@ fn curve_draws_validation_scores_against_training_minutes_with_marks() {
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let table = text(&out.stdout);
-    // The shipped run's metrics.jsonl: 30 epochs, best development WER 23.14 at the last.
+    // That run's metrics.jsonl: 30 epochs, best development WER 23.14 at the last.
     assert!(table.contains("| 30 | 141.6 | 23.14 |"), "{table}");
     assert!(
         table.contains("shipped reaches Phonetisaurus (wer 24.48, 4.0 min) after epoch 21"),

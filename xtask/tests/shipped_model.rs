@@ -1,6 +1,6 @@
-//! The G2P models shipped in `models/` work from a fresh clone, and are what their presets
-//! train: `g2p-cmudict`, and the ensemble of it with `g2p-cmudict-ensemble/`'s
-//! `g2p-cmudict-quick` runs.
+//! The G2P models shipped in `models/` work from a fresh clone, and are what their presets and
+//! flags train: `g2p-cmudict` (the quick preset with label smoothing 0.1, seed 7), and the
+//! ensemble of it with the runs in `g2p-cmudict-ensemble/`.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -16,9 +16,20 @@ const EXPECTED: [(&str, &str); 4] = [
     ("attention", "AH T EH N SH AH N"),
 ];
 
-/// The ensemble's members besides `models/g2p-cmudict`, each a `g2p-cmudict-quick` run with
-/// this seed.
-const QUICK_MEMBERS: [(&str, &str); 2] = [("quick-seed42", "42"), ("quick-seed7", "7")];
+/// The shipped single model's flags after `--preset g2p-cmudict-quick`.
+const SINGLE_FLAGS: [&str; 4] = ["--label-smoothing", "0.1", "--seed", "7"];
+
+/// The ensemble's members besides `models/g2p-cmudict`: directory, preset and further flags.
+const MEMBERS: [(&str, &str, &[&str]); 4] = [
+    ("full-seed42", "g2p-cmudict", &[]),
+    ("quick-seed42", "g2p-cmudict-quick", &["--seed", "42"]),
+    ("quick-seed7", "g2p-cmudict-quick", &["--seed", "7"]),
+    (
+        "quick-smooth-seed42",
+        "g2p-cmudict-quick",
+        &["--label-smoothing", "0.1", "--keep-checkpoints", "5"],
+    ),
+];
 
 fn model_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/g2p-cmudict")
@@ -87,30 +98,30 @@ fn the_shipped_model_predicts_pronunciations() {
 #[test]
 fn the_shipped_ensemble_predicts_pronunciations() {
     let mut runs = vec![model_dir()];
-    runs.extend(QUICK_MEMBERS.iter().map(|(name, _)| ensemble_member(name)));
+    runs.extend(MEMBERS.iter().map(|(name, _, _)| ensemble_member(name)));
     predict_expected(&runs);
 }
 
+/// `dir`'s config.json, read as the program reads a run's (older format versions included).
+fn shipped_config(dir: &std::path::Path) -> RunConfig {
+    let path = dir.join("config.json");
+    RunConfig::parse(&path, &std::fs::read(&path).unwrap()).unwrap()
+}
+
 #[test]
-fn the_ensembles_members_are_the_quick_preset_with_their_seeds() {
-    for (name, seed) in QUICK_MEMBERS {
-        let path = ensemble_member(name).join("config.json");
-        let shipped = RunConfig::parse(&path, &std::fs::read(&path).unwrap()).unwrap();
+fn the_ensembles_members_are_what_their_presets_and_flags_make() {
+    for (name, preset, flags) in MEMBERS {
         assert_eq!(
-            preset_config("g2p-cmudict-quick", &["--seed", seed]),
-            shipped,
+            preset_config(preset, flags),
+            shipped_config(&ensemble_member(name)),
             "{name}"
         );
     }
 }
 
 #[test]
-fn the_preset_makes_the_shipped_configuration() {
-    // The shipped file is in format version 1 and the preset prints the current version: compare
-    // them as configurations, each read as the program reads a run's config.json.
-    let printed = preset_config("g2p-cmudict", &[]);
-    let shipped_path = model_dir().join("config.json");
-    let shipped = std::fs::read(&shipped_path).unwrap();
-    assert_eq!(printed, RunConfig::parse(&shipped_path, &shipped).unwrap());
+fn the_preset_and_flags_make_the_shipped_configuration() {
+    let printed = preset_config("g2p-cmudict-quick", &SINGLE_FLAGS);
+    assert_eq!(printed, shipped_config(&model_dir()));
     assert_eq!(printed.version, trainer::CONFIG_VERSION);
 }

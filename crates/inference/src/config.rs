@@ -612,8 +612,10 @@ mod tests {
         );
     }
 
-    /// The shipped G2P model's `config.json`, written in format version 1.
-    const SHIPPED_V1: &str = include_str!("../../../models/g2p-cmudict/config.json");
+    /// The `g2p-cmudict` run's `config.json` (an ensemble member now), written in format
+    /// version 1.
+    const SHIPPED_V1: &str =
+        include_str!("../../../models/g2p-cmudict-ensemble/full-seed42/config.json");
 
     #[test]
     fn a_version_1_file_loads_with_its_arrays_as_named_parts() {

@@ -324,7 +324,9 @@ mod tests {
 
     #[test]
     fn a_manifest_written_with_arrays_reads_into_named_parts() {
-        let shipped = include_str!("../../../models/g2p-cmudict/manifest.json");
+        // The `g2p-cmudict` run's manifest (an ensemble member now), written with arrays.
+        let shipped =
+            include_str!("../../../models/g2p-cmudict-ensemble/full-seed42/manifest.json");
         let manifest: Manifest = serde_json::from_str(shipped).unwrap();
         assert_eq!(
             manifest.examples,
