@@ -7,8 +7,9 @@
 //! product before the loop measured *slower* under autodiff, because each step's slice of the
 //! big product costs a full-size gradient in the backward pass (both measured in
 //! `docs/performance.md`, "Measured and not kept"). We own the cell for what Burn's lacks: a
-//! state that padded steps leave untouched ([`CellState::keep_where`]), and one place to
-//! optimise the step.
+//! state that padded steps leave untouched ([`CellState::keep_where`]), one place to optimise
+//! the step, and a loop's form of the cell ([`CellSteps`]) whose projections' weight gradients
+//! are one product per loop.
 
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
