@@ -2,12 +2,23 @@
 //! output is `x / keep` or 0 element by element, the gradient is the same mask, a seeded device
 //! repeats its masks, and outside training it is the identity.
 
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
 use burn::nn::{Dropout, DropoutConfig};
 use burn::prelude::*;
 use burn::tensor::TensorData;
 use fused_ops::dropout;
 
 const N: usize = 40_000;
+
+/// Held by every test that seeds or draws from a backend's generator: flex's (like ndarray's)
+/// is one per process, and the test harness runs tests on parallel threads, so a test's draws
+/// would otherwise interleave with another's and break its seeded sequence.
+static GENERATOR: Mutex<()> = Mutex::new(());
+
+fn generator() -> MutexGuard<'static, ()> {
+    GENERATOR.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 fn host<const D: usize>(t: Tensor<D>) -> Vec<f32> {
     t.into_data().try_into_vec().unwrap()
@@ -56,6 +67,7 @@ fn check_mask(prob: f64, device: &Device) {
 
 #[test]
 fn flex_keeps_about_one_minus_p_scaled_and_the_gradient_is_the_mask() {
+    let _generator = generator();
     let device = Device::flex().autodiff();
     device.seed(3);
     for prob in [0.1, 0.3, 0.5] {
@@ -66,6 +78,7 @@ fn flex_keeps_about_one_minus_p_scaled_and_the_gradient_is_the_mask() {
 #[test]
 #[allow(deprecated)] // ndarray: the portable path, Burn's own dropout
 fn other_backends_take_burns_dropout_with_the_same_contract() {
+    let _generator = generator();
     let device = Device::ndarray().autodiff();
     device.seed(3);
     check_mask(0.3, &device);
@@ -73,6 +86,7 @@ fn other_backends_take_burns_dropout_with_the_same_contract() {
 
 #[test]
 fn a_seeded_device_repeats_its_masks_and_successive_calls_differ() {
+    let _generator = generator();
     let device = Device::flex().autodiff();
     let layer = DropoutConfig::new(0.5).init();
     device.seed(11);
