@@ -71,17 +71,17 @@ pub(crate) fn affine(
 
 /// What the backward pass keeps: `x` and `W`, contiguous.
 #[derive(Clone, Debug)]
-pub(crate) struct Saved {
-    pub(crate) x: FlexTensor,
-    pub(crate) w: FlexTensor,
+struct Saved {
+    x: FlexTensor,
+    w: FlexTensor,
 }
 
 #[derive(Debug)]
-pub(crate) struct AffineBackward;
+struct AffineBackward;
 
 impl AffineBackward {
     /// The gradients of `x` and `W` (when asked) from `grad`.
-    pub(crate) fn grads(
+    fn grads(
         saved: &Saved,
         grad: &FlexTensor,
         want_x: bool,

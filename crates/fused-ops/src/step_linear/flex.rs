@@ -22,7 +22,7 @@ use burn::nn::Linear;
 use burn::prelude::*;
 
 use crate::flex::{Checkpointing, Routed, TrackedTensor, f32_tensor, route, tracked};
-use crate::linear::flex::{AffineBackward, Saved, forward, gemm_into, simd::column_sums};
+use crate::linear::flex::{forward, gemm_into, simd::column_sums};
 
 /// Every step's `(x_t, g_t)`, contiguous, `[rows, in]` and `[rows, out]`.
 #[derive(Debug, Default)]
@@ -46,6 +46,10 @@ impl StepGrads {
 pub(crate) struct RelayedLinear {
     /// The identity of `W` `[in, out]`, whose backward pass registers `∂W` and `∂b`.
     relay: TrackedTensor,
+    /// `Wᵀ`, contiguous `[out, in]`, made once for the loop: each step's `∂x = g Wᵀ` reads it
+    /// as GEMM's operand in place, where `W`'s own layout had GEMM copy (pack) `W` element by
+    /// element at every step — 29 % of a G2P training step on one thread (docs/performance.md).
+    w_t: FlexTensor,
     /// `b`'s values, `[out]`.
     bias: Option<FlexTensor>,
     steps: Arc<StepGrads>,
@@ -67,7 +71,12 @@ impl RelayedLinear {
                     .compute_bound()
                     .stateful();
                 let bias = Some(b.into_primitive().to_contiguous());
-                relay(prep, w, steps).map(|(relay, steps)| Self { relay, bias, steps })
+                relay(prep, w, steps).map(|(relay, steps)| Self {
+                    w_t: transposed(relay.primitive()),
+                    relay,
+                    bias,
+                    steps,
+                })
             }
             None => {
                 let Ok(Routed::Tracked([w])) = route([w]) else {
@@ -78,6 +87,7 @@ impl RelayedLinear {
                     .compute_bound()
                     .stateful();
                 relay(prep, w, steps).map(|(relay, steps)| Self {
+                    w_t: transposed(relay.primitive()),
                     relay,
                     bias: None,
                     steps,
@@ -111,8 +121,7 @@ impl RelayedLinear {
             OpsKind::Tracked(prep) => {
                 let x = x.into_primitive().to_contiguous();
                 let out = forward(&x, w, self.bias.as_ref());
-                let saved = Saved { x, w: w.clone() };
-                prep.finish((saved, self.steps.clone()), out)
+                prep.finish((x, self.w_t.clone(), self.steps.clone()), out)
             }
             OpsKind::UnTracked(prep) => {
                 let x = x.into_primitive();
@@ -194,18 +203,54 @@ impl Backward<Flex, 2> for RelayBackward {
 struct StepBackward;
 
 impl Backward<Flex, 2> for StepBackward {
-    type State = (Saved, Arc<StepGrads>);
+    /// The step's `x` `[rows, in]`, the loop's `Wᵀ` `[out, in]` and the relay's list.
+    type State = (FlexTensor, FlexTensor, Arc<StepGrads>);
 
     fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
         let grad = grads.consume::<Flex>(&ops.node).to_contiguous();
         let [x_node, relay_node] = ops.parents;
-        let (saved, steps) = ops.state;
+        let (x, w_t, steps) = ops.state;
         if let Some(node) = x_node {
-            let (gx, _) = AffineBackward::grads(&saved, &grad, true, false);
-            grads.register::<Flex>(node.id, gx.expect("asked for ∂x"));
+            // ∂x[m,k] = g[m,n] · Wᵀ[n,k], Wᵀ contiguous.
+            let shape = w_t.layout().shape();
+            let (n, k) = (shape[0], shape[1]);
+            let m = grad.layout().shape()[0];
+            let mut gx = vec![0.0f32; m * k];
+            gemm_into(
+                &mut gx,
+                false,
+                m,
+                k,
+                n,
+                grad.storage::<f32>(),
+                (n, 1),
+                w_t.storage::<f32>(),
+                (k, 1),
+            );
+            grads.register::<Flex>(node.id, f32_tensor(gx, &[m, k]));
         }
         if relay_node.is_some() {
-            steps.push(saved.x, grad);
+            steps.push(x, grad);
         }
     }
+}
+
+/// `w` `[k, n]` transposed into a contiguous `[n, k]`, in 32 × 32 blocks (each block's reads
+/// and writes stay in cache).
+fn transposed(w: &FlexTensor) -> FlexTensor {
+    const BLOCK: usize = 32;
+    let shape = w.layout().shape();
+    let (k, n) = (shape[0], shape[1]);
+    let src = w.storage::<f32>();
+    let mut out = vec![0.0f32; k * n];
+    for i0 in (0..k).step_by(BLOCK) {
+        for j0 in (0..n).step_by(BLOCK) {
+            for i in i0..(i0 + BLOCK).min(k) {
+                for j in j0..(j0 + BLOCK).min(n) {
+                    out[j * k + i] = src[i * n + j];
+                }
+            }
+        }
+    }
+    f32_tensor(out, &[n, k])
 }
