@@ -60,7 +60,6 @@ impl RelayedLinear {
     /// `W` needs a gradient; `None` otherwise.
     pub(crate) fn new(layer: &Linear) -> Option<Self> {
         let w = layer.weight.val().into_dispatch();
-        let steps = Arc::new(StepGrads::default());
         match layer.bias.as_ref().map(|b| b.val().into_dispatch()) {
             Some(b) => {
                 let Ok(Routed::Tracked([w, b])) = route([w, b]) else {
@@ -71,12 +70,7 @@ impl RelayedLinear {
                     .compute_bound()
                     .stateful();
                 let bias = Some(b.into_primitive().to_contiguous());
-                relay(prep, w, steps).map(|(relay, steps)| Self {
-                    w_t: transposed(relay.primitive()),
-                    relay,
-                    bias,
-                    steps,
-                })
+                relay(prep, w, bias)
             }
             None => {
                 let Ok(Routed::Tracked([w])) = route([w]) else {
@@ -86,12 +80,7 @@ impl RelayedLinear {
                     .prepare::<Checkpointing>([w.node()])
                     .compute_bound()
                     .stateful();
-                relay(prep, w, steps).map(|(relay, steps)| Self {
-                    w_t: transposed(relay.primitive()),
-                    relay,
-                    bias: None,
-                    steps,
-                })
+                relay(prep, w, None)
             }
         }
     }
@@ -132,19 +121,27 @@ impl RelayedLinear {
     }
 }
 
-/// The relay tensor from a prepared relay op over `w`, or `None` when nothing needs a gradient.
+/// The relay over `w` (with `b`'s values) from a prepared relay op, or `None` when nothing
+/// needs a gradient.
 fn relay<const N: usize>(
     prep: OpsKind<RelayBackward, Flex, Arc<StepGrads>, Checkpointing, N>,
     w: TrackedTensor,
-    steps: Arc<StepGrads>,
-) -> Option<(TrackedTensor, Arc<StepGrads>)>
+    bias: Option<FlexTensor>,
+) -> Option<RelayedLinear>
 where
     RelayBackward: Backward<Flex, N, State = Arc<StepGrads>>,
 {
     match prep {
         OpsKind::Tracked(prep) => {
+            let steps = Arc::new(StepGrads::default());
             let w = w.into_primitive().to_contiguous();
-            Some((prep.finish(steps.clone(), w), steps))
+            let w_t = transposed(&w);
+            Some(RelayedLinear {
+                relay: prep.finish(steps.clone(), w),
+                w_t,
+                bias,
+                steps,
+            })
         }
         OpsKind::UnTracked(_) => None,
     }
