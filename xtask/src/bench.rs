@@ -8,7 +8,6 @@ use std::process::Command;
 use std::time::Instant;
 
 use attention_core::ScoreKind;
-use burn::optim::AdamConfig;
 use burn::prelude::*;
 use burn::tensor::TensorData;
 use decoder::{
@@ -82,7 +81,7 @@ pub fn run(
     let train_device = device.clone().autodiff();
     train_device.seed(0);
     let mut model = spec_model(&train_device)?;
-    let mut optim = AdamConfig::new().init();
+    let mut optim = trainer::adam();
     let line = |bench: &str, batch: usize, len: usize, ms: f64| {
         emit(&serde_json::json!({
             "impl": "ours", "backend": backend.name(), "threads": threads, "bench": bench,
@@ -154,7 +153,7 @@ fn g2p_train_step(device: &Device, steps: usize, threads: usize) -> Result<f64, 
         .model
         .seq2seq(source_vocab, target_vocab)
         .init(device)?;
-    let mut optim = AdamConfig::new().init();
+    let mut optim = trainer::adam();
     let (batch, len) = (G2P_BATCH, G2P_LEN);
     let ids = |factor: usize, vocab: usize| {
         let data: Vec<i64> = (0..batch * len)

@@ -6,7 +6,9 @@
 //! | op | what it computes |
 //! |---|---|
 //! | [`linear`] | the affine layer `x W + b` |
+//! | [`adam_update`] with [`AdamStep`] | one parameter's Adam step |
 //! | [`dropout`] | inverted dropout during training |
+//! | [`squared_norm`] | `Σ x²`, for gradient clipping |
 //! | [`sigmoid`], [`tanh_via_sigmoid`] | `σ(x)` and `tanh x = 2σ(2x) − 1` |
 //! | [`additive_energy`] with [`AdditiveKeys`] | `vᵀ tanh(q + k)` for every query–key pair |
 //! | [`weighted_sum`] with [`ContextValues`] | `Σ_s α_s h_s` over a memory read step by step |
@@ -25,6 +27,7 @@
 //! `cfg` of its own.
 #![warn(missing_docs)]
 
+mod adam;
 mod additive;
 mod context;
 mod dropout;
@@ -34,9 +37,11 @@ mod gru;
 mod linear;
 mod logistic;
 mod lstm;
+mod squared_norm;
 mod step_linear;
 mod steps;
 
+pub use adam::{AdamStep, adam_update};
 pub use additive::{AdditiveKeys, additive_energy};
 pub use context::{ContextValues, weighted_sum};
 pub use dropout::dropout;
@@ -44,5 +49,6 @@ pub use gru::gru_update;
 pub use linear::linear;
 pub use logistic::{sigmoid, tanh_via_sigmoid};
 pub use lstm::lstm_update;
+pub use squared_norm::squared_norm;
 pub use step_linear::StepLinear;
 pub use steps::SequenceSteps;

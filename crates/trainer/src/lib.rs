@@ -12,7 +12,8 @@
 //! - [`write_attention_pictures`]: heatmap PNG/SVG, decoding GIF, weights JSON.
 //! - [`download`]: the public data sets, SHA-256 checked.
 //! - Building blocks of a training loop of one's own: [`make_batch`], [`batch_loss`],
-//!   [`data_parallel`] (a batch's gradients on several threads), [`model_bytes`].
+//!   [`data_parallel`] (a batch's gradients on several threads), [`adam`] (the optimizer),
+//!   [`model_bytes`].
 //!
 //! Every item has one path: the crate root, or one of the three public modules ([`tasks`],
 //! [`metrics`], [`data_parallel`]).
@@ -26,6 +27,7 @@
 mod average;
 mod batch;
 mod checkpoint;
+mod clipping;
 mod data;
 pub mod data_parallel;
 mod download;
@@ -35,6 +37,7 @@ mod length_plot;
 mod line_chart;
 mod loss;
 pub mod metrics;
+mod optimizer;
 mod plot;
 mod progress;
 mod run;
@@ -58,6 +61,7 @@ pub use inference::{
 };
 pub use length_plot::{LengthCurve, bucket_label, length_table, write_length_plot};
 pub use loss::{batch_loss, token_cross_entropy};
+pub use optimizer::{FusedAdam, adam};
 pub use plot::{PictureFiles, write_attention_pictures};
 pub use run::{EpochMetrics, RunDir, git_commit_in};
 pub use text_file::{TextFile, parse_text, read_text_file};

@@ -7,13 +7,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::module::Module;
 use burn::prelude::*;
 use decoder::{Ensemble, Seq2Seq};
 
 use crate::batch::{EncodedPair, bucketed_batches, make_batch, target_tokens};
 use crate::checkpoint::{self, Best, TrainingState};
+use crate::clipping::clip_global_norm;
 use crate::data_parallel;
 use crate::evaluate::{decode, mean_loss, selection_score, task_scores};
 use crate::loss::batch_loss;
@@ -134,48 +134,6 @@ pub fn prepare(config: &RunConfig, vocabs: Option<(Vocab, Vocab)>) -> Result<Pre
     })
 }
 
-/// Sums the squares of every parameter's gradient.
-struct SquaredNorm<'a> {
-    grads: &'a GradientsParams,
-    sum: f64,
-}
-
-impl ModuleVisitor for SquaredNorm<'_> {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        if let Some(grad) = self.grads.get::<D>(param.id) {
-            self.sum += f64::from(grad.square().sum().into_scalar::<f32>());
-        }
-    }
-}
-
-/// Multiplies every gradient by `scale`.
-struct ScaleGrads<'a> {
-    grads: &'a mut GradientsParams,
-    scale: f32,
-}
-
-impl ModuleMapper for ScaleGrads<'_> {
-    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        if let Some(grad) = self.grads.remove::<D>(param.id) {
-            self.grads.register(param.id, grad * self.scale);
-        }
-        param
-    }
-}
-
-/// Clips the gradients to a global L2 norm of at most `max_norm` (all parameters together, as
-/// `torch.nn.utils.clip_grad_norm_`); returns the norm before clipping.
-pub fn clip_global_norm(model: &Seq2Seq, grads: &mut GradientsParams, max_norm: f64) -> f64 {
-    let mut norm = SquaredNorm { grads, sum: 0.0 };
-    model.visit(&mut norm);
-    let total = norm.sum.sqrt();
-    if total > max_norm {
-        let scale = (max_norm / (total + 1e-6)) as f32;
-        model.clone().map(&mut ScaleGrads { grads, scale });
-    }
-    total
-}
-
 /// Trains a model as `request` says, writing the run directory as it goes. On CPU the result
 /// is a function of the seed; concurrent calls in one process run one after the other.
 ///
@@ -279,7 +237,7 @@ impl Session {
             device,
             train_device,
             model,
-            optimizer: AdamConfig::new().init(),
+            optimizer: crate::adam(),
             best_scores: None,
             last_checkpoint: None,
             progress: Progress::new(request.quiet),

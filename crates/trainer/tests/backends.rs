@@ -7,7 +7,7 @@
 #![recursion_limit = "256"]
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::GradientsParams;
 use burn::prelude::*;
 use burn::store::ModuleRecord;
 use burn::tensor::Bytes;
@@ -140,7 +140,7 @@ fn same_loss_curves(cell: CellKind) {
     for (backend, device) in &backends {
         let device = device.clone().autodiff();
         let mut model = load(&bytes, &device, cell);
-        let mut optim = AdamConfig::new().init();
+        let mut optim = trainer::adam();
         let mut losses = Vec::new();
         for step in 0..20 {
             let data = pairs(16, step);
