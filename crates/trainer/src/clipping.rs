@@ -66,23 +66,18 @@ mod tests {
         norm.sum
     }
 
+    /// The values of `grads`' gradient of parameter `id`.
+    fn values<const D: usize>(grads: &GradientsParams, id: burn::module::ParamId) -> Vec<f32> {
+        grads.get::<D>(id).unwrap().into_data().iter().collect()
+    }
+
     #[test]
     fn clipping_scales_every_gradient_to_the_bound_and_leaves_small_ones() {
         let device = Device::flex().autodiff();
         let layer = LinearConfig::new(6, 3).init(&device);
         let grads = grads_of(&layer, &device);
-        let weight: Vec<f32> = grads
-            .get::<2>(layer.weight.id)
-            .unwrap()
-            .into_data()
-            .iter()
-            .collect();
-        let bias: Vec<f32> = grads
-            .get::<1>(layer.bias.as_ref().unwrap().id)
-            .unwrap()
-            .into_data()
-            .iter()
-            .collect();
+        let weight = values::<2>(&grads, layer.weight.id);
+        let bias = values::<1>(&grads, layer.bias.as_ref().unwrap().id);
         let exact: f64 = weight
             .iter()
             .chain(&bias)
@@ -102,12 +97,7 @@ mod tests {
         );
         let after = squared_sum(&layer, &clipped).sqrt();
         assert!((after - 1.0).abs() < 1e-5, "norm after clipping: {after}");
-        let scaled: Vec<f32> = clipped
-            .get::<2>(layer.weight.id)
-            .unwrap()
-            .into_data()
-            .iter()
-            .collect();
+        let scaled = values::<2>(&clipped, layer.weight.id);
         for (s, g) in scaled.iter().zip(&weight) {
             assert!(
                 (f64::from(*s) - f64::from(*g) / exact).abs() < 1e-6,
