@@ -3,7 +3,7 @@
 
 use burn::nn::Dropout;
 use burn::prelude::*;
-use burn::tensor::{Distribution, TensorData};
+use burn::tensor::Distribution;
 
 /// `layer.forward(x)`: during training (the layer's training flag set, `x` on an autodiff
 /// device, a probability `p > 0`) each element is kept with probability `1 − p` and scaled by
@@ -24,7 +24,7 @@ pub fn dropout<const D: usize>(layer: &Dropout, x: Tensor<D>) -> Tensor<D> {
     #[cfg(feature = "flex")]
     if crate::flex::is_flex_f32(&x.clone().into_dispatch()) {
         let mask = keep_mask(seed(&device), x.shape().num_elements(), 1.0 - layer.prob);
-        let mask = Tensor::<D>::from_data(TensorData::new(mask, x.shape()), &device);
+        let mask = Tensor::<D>::from_data(burn::tensor::TensorData::new(mask, x.shape()), &device);
         return x * mask;
     }
     layer.forward(x)
