@@ -191,7 +191,9 @@ struct Session {
     valid_len: usize,
     device: Device,
     train_device: Device,
-    model: Seq2Seq,
+    /// Always `Some` between steps: [`Session::step`] takes it out so that the optimizer holds
+    /// the only handle on the parameters and updates them in their own buffers.
+    model: Option<Seq2Seq>,
     optimizer: burn::optim::ModuleOptimizer,
     state: TrainingState,
     /// The best epoch's validation scores (for the summary).
@@ -201,6 +203,13 @@ struct Session {
 }
 
 impl Session {
+    /// The model (see the field's documentation).
+    fn model(&self) -> &Seq2Seq {
+        self.model
+            .as_ref()
+            .expect("the model is back in place after every optimizer step")
+    }
+
     /// Opens the run of `request`: a new one (its directory, configuration, vocabularies and
     /// manifest written) or, with `resume`, the run in `out` at its latest checkpoint.
     fn open(request: &TrainRequest) -> Result<Self> {
@@ -236,7 +245,7 @@ impl Session {
             valid_len,
             device,
             train_device,
-            model,
+            model: Some(model),
             optimizer: crate::adam(),
             best_scores: None,
             last_checkpoint: None,
@@ -254,8 +263,9 @@ impl Session {
     fn restore(&mut self) -> Result<()> {
         if let Some(&step) = self.run.checkpoint_steps().last() {
             let dir = self.run.checkpoint(step);
-            (self.model, self.optimizer, self.state) =
-                checkpoint::load(&dir, self.model.clone(), self.optimizer.clone())?;
+            let (model, optimizer, state) =
+                checkpoint::load(&dir, self.model().clone(), self.optimizer.clone())?;
+            (self.model, self.optimizer, self.state) = (Some(model), optimizer, state);
             self.last_checkpoint = Some(dir);
         }
         if let Some(best) = &self.state.best {
@@ -274,7 +284,7 @@ impl Session {
         run.create()?;
         run.write_config(&self.config)?;
         run.write_vocabs(&prepared.source_vocab, &prepared.target_vocab)?;
-        let manifest = Manifest::new(&self.config, prepared, self.model.num_params());
+        let manifest = Manifest::new(&self.config, prepared, self.model().num_params());
         write_atomic(
             &run.manifest(),
             &serde_json::to_vec_pretty(&manifest).expect("manifests serialise"),
@@ -327,7 +337,7 @@ impl Session {
         let shards = data_parallel::split(&pairs, training.threads);
         let device = &self.train_device;
         let (loss, mut grads) =
-            data_parallel::sharded_gradients(&self.model, shards, |model, shard| {
+            data_parallel::sharded_gradients(self.model(), shards, |model, shard| {
                 let batch = make_batch(shard, device);
                 // The loss is a mean over target tokens: weighted by the shard's share, the
                 // shards' losses (and gradients) sum to the whole batch's.
@@ -344,11 +354,12 @@ impl Session {
             });
         }
         if let Some(max_norm) = training.clip_norm {
-            clip_global_norm(&self.model, &mut grads, max_norm);
+            clip_global_norm(self.model(), &mut grads, max_norm);
         }
-        self.model = self
-            .optimizer
-            .step(self.state.learning_rate, self.model.clone(), grads);
+        if let Some(model) = self.model.take() {
+            let model = self.optimizer.step(self.state.learning_rate, model, grads);
+            self.model = Some(model);
+        }
         self.state.step += 1;
         self.state.batches_done += 1;
         self.progress.batch(f64::from(loss), batch_tokens);
@@ -357,7 +368,7 @@ impl Session {
 
     /// The validation loss under teacher forcing, and the task's scores of greedy outputs.
     fn validate(&self) -> Result<Validation> {
-        let model = Ensemble::from(self.model.valid());
+        let model = Ensemble::from(self.model().valid());
         let pairs = &self.prepared.valid[..self.valid_len];
         let items = &self.prepared.data.valid[..self.valid_len];
         let loss = mean_loss(&model, pairs, self.config.training.batch_size, &self.device)?;
@@ -397,7 +408,7 @@ impl Session {
             });
             self.best_scores = Some(validation.scores.clone());
             self.state.bad_epochs = 0;
-            let bytes = checkpoint::model_bytes(&self.model.valid())?;
+            let bytes = checkpoint::model_bytes(&self.model().valid())?;
             write_atomic(&self.run.model(), &bytes)?;
         } else {
             self.state.bad_epochs += 1;
@@ -437,7 +448,7 @@ impl Session {
     /// Writes a checkpoint of where training stands, keeping the newest
     /// `training.keep_checkpoints`.
     fn save_checkpoint(&self) -> Result<PathBuf> {
-        let dir = checkpoint::save(&self.run, &self.model, &self.optimizer, &self.state)?;
+        let dir = checkpoint::save(&self.run, self.model(), &self.optimizer, &self.state)?;
         let steps = self.run.checkpoint_steps();
         for &old in steps
             .iter()
