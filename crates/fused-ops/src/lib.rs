@@ -50,5 +50,5 @@ pub use linear::linear;
 pub use logistic::{sigmoid, tanh_via_sigmoid};
 pub use lstm::lstm_update;
 pub use squared_norm::squared_norm;
-pub use step_linear::{SharedTransposes, StepLinear};
+pub use step_linear::StepLinear;
 pub use steps::SequenceSteps;

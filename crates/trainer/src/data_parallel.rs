@@ -17,7 +17,6 @@ use burn::module::{ModuleMapper, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 use decoder::Seq2Seq;
-use fused_ops::SharedTransposes;
 
 use crate::error::Result;
 
@@ -69,8 +68,7 @@ where
 /// The gradients of one training step over shards of its batch: `loss_of(model, shard)` gives
 /// a shard's loss already weighted by its share of the batch (so the shards' losses sum to the
 /// batch's); returns that sum's value and its gradients. One shard runs on the caller's thread
-/// on `model` itself. The shards share each recurrent loop's transposed weights
-/// ([`SharedTransposes`]).
+/// on `model` itself.
 ///
 /// Burn draws a lazily initialised parameter at its first use, so a fresh model's values depend
 /// on the order its forward pass reaches them. Before forking a model that still has such
@@ -97,9 +95,6 @@ where
             drop(loss_of(model, shards[0].clone())?);
         }
     }
-    // One `Wᵀ` per loop weight for all the shards; dropped before the optimizer writes the
-    // weights.
-    let transposes = SharedTransposes::new();
     let parts = map_shards(shards, |shard| {
         let fork;
         let worker = if single {
@@ -108,13 +103,10 @@ where
             fork = model.clone().map(&mut Fork);
             &fork
         };
-        transposes.scope(|| {
-            let loss = loss_of(worker, shard)?;
-            let value = loss.clone().into_scalar::<f32>();
-            Ok((value, GradientsParams::from_grads(loss.backward(), worker)))
-        })
+        let loss = loss_of(worker, shard)?;
+        let value = loss.clone().into_scalar::<f32>();
+        Ok((value, GradientsParams::from_grads(loss.backward(), worker)))
     })?;
-    drop(transposes);
     let mut loss = 0.0;
     let mut total = GradientsParams::new();
     for (value, grads) in parts {
