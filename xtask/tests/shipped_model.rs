@@ -31,7 +31,7 @@ const SINGLE_FLAGS: [&str; 6] = [
 type Run = (&'static str, &'static str, &'static [&'static str]);
 
 /// The ensemble's members besides `models/g2p-cmudict`.
-const MEMBERS: [Run; 2] = [
+const MEMBERS: [Run; 3] = [
     (
         "quick-smooth-l2-seed7",
         "g2p-cmudict-quick",
@@ -50,6 +50,24 @@ const MEMBERS: [Run; 2] = [
         "quick-smooth-seed42",
         "g2p-cmudict-quick",
         &["--label-smoothing", "0.1", "--keep-checkpoints", "5"],
+    ),
+    (
+        "quick-smooth-l2-seed5",
+        "g2p-cmudict-quick",
+        &[
+            "--label-smoothing",
+            "0.1",
+            "--encoder-layers",
+            "2",
+            "--keep-checkpoints",
+            "5",
+            "--seed",
+            "5",
+            "--patience",
+            "4",
+            "--epochs",
+            "22",
+        ],
     ),
 ];
 
