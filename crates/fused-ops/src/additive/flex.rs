@@ -9,8 +9,9 @@
 //! energies, and the backward pass is one pass that computes `tanh` again and gives the
 //! gradients of `q`, `k` and `v`.
 //!
-//! Two kernels compute it: on AVX-512, from the keys split once per attention memory
-//! ([`Split`], [`KeysCache`]) with intrinsics; otherwise (no AVX-512, or no memory) portable
+//! Two kernels compute it: on AVX-512, from the keys' `e^(−2k)` made once per attention memory
+//! ([`Exps`], [`KeysCache`]) with intrinsics; otherwise (no AVX-512, no memory, or values
+//! beyond [`EXP_LIMIT`]) portable
 //! loops compiled for the widest SIMD the CPU has. Under autodiff with a memory, the keys'
 //! gradient goes into the memory's [`StepSource`] sum instead of a full-size tensor per step.
 //!
@@ -33,7 +34,7 @@ use crate::steps::flex::{GradSum, StepSource};
 /// `[batch, src, attention]` and `v` `[attention]` by the fused kernel, or the three inputs back
 /// when their shapes do not match or [`route`](crate::flex::route) does not take them.
 ///
-/// With `memory` (an attention memory's aids for these `keys`): the keys' [`Split`] is kept in
+/// With `memory` (an attention memory's aids for these `keys`): the keys' [`Exps`] are kept in
 /// its cache for later steps, and under autodiff the keys' gradient is added into its
 /// [`StepSource`] sum.
 pub(crate) fn energy(
@@ -79,11 +80,11 @@ pub(crate) fn energy(
 pub(crate) struct KeysAids {
     /// Under autodiff: the keys as a [`StepSource`], whose sum takes their gradient.
     pub(crate) source: Option<StepSource>,
-    /// The keys' [`Split`], made at the first step.
+    /// The keys' [`Exps`], made at the first step.
     pub(crate) cache: KeysCache,
 }
 
-/// What the backward pass keeps: the inputs (contiguous), the splits the forward pass used (if
+/// What the backward pass keeps: the inputs (contiguous), the [`Exps`] the forward pass used (if
 /// any), the sizes, and where the keys' gradient goes when a [`StepSource`] sums it.
 /// `tanh(q + k)` is computed again rather than kept: it is the largest tensor of a step
 /// (`[b, t, s, a]`, 3 MB per decoder step at the benchmark's length 48), and reading it back
@@ -93,7 +94,7 @@ struct Saved {
     q: FlexTensor,
     k: FlexTensor,
     v: FlexTensor,
-    split: Option<(Arc<Split>, Arc<Split>)>,
+    exps: Option<(Arc<Exps>, Arc<Exps>)>,
     dims: [usize; 4],
     keys_sum: Option<Arc<GradSum>>,
 }
@@ -111,7 +112,7 @@ impl Backward<Flex, 3> for EnergyBackward {
             q,
             k,
             v,
-            split,
+            exps,
             dims,
             keys_sum,
         } = ops.state;
@@ -124,7 +125,7 @@ impl Backward<Flex, 3> for EnergyBackward {
                 grad.storage::<f32>(),
                 q.storage::<f32>(),
                 k.storage::<f32>(),
-                split.as_ref().map(|(q, k)| (&**q, &**k)),
+                exps.as_ref().map(|(q, k)| (&**q, &**k)),
                 v.storage::<f32>(),
                 dims,
                 &mut gq,
@@ -165,12 +166,12 @@ fn forward_tracked(
     {
         OpsKind::Tracked(prep) => {
             let [q, k, v] = [q, k, v].map(|t| t.into_primitive().to_contiguous());
-            let (out, dims, split) = forward(&q, &k, &v, cache);
+            let (out, dims, exps) = forward(&q, &k, &v, cache);
             let state = Saved {
                 q,
                 k,
                 v,
-                split,
+                exps,
                 dims,
                 keys_sum,
             };
@@ -183,103 +184,98 @@ fn forward_tracked(
     }
 }
 
-/// The energies of contiguous `q`, `k`, `v`, the sizes `[b, t, s, a]`, and the splits of `q`
-/// and `k` the kernel used: with AVX-512 and a memory's `cache` (the keys' split kept there),
-/// else none (the portable kernel).
+/// The energies of contiguous `q`, `k`, `v`, the sizes `[b, t, s, a]`, and the [`Exps`] of `q`
+/// and `k` the kernel used: with AVX-512, a memory's `cache` (the keys' kept there) and every
+/// value within [`EXP_LIMIT`], else none (the portable kernel).
 #[allow(clippy::type_complexity)]
 fn forward(
     q: &FlexTensor,
     k: &FlexTensor,
     v: &FlexTensor,
     cache: Option<&KeysCache>,
-) -> (FlexTensor, [usize; 4], Option<(Arc<Split>, Arc<Split>)>) {
+) -> (FlexTensor, [usize; 4], Option<(Arc<Exps>, Arc<Exps>)>) {
     let qs = q.layout().shape();
     let (b, t, a) = (qs[0], qs[1], qs[2]);
     let s = k.layout().shape()[1];
     let (q, k) = (q.storage::<f32>(), k.storage::<f32>());
-    // Without a memory's cache the keys would be split at every call, which costs as much as
-    // the portable kernel's exponentials (and two key-sized buffers).
-    let split = cache
-        .filter(|_| simd::avx512())
-        .map(|cache| (Arc::new(Split::of(q)), cache.get(k)));
+    // Without a memory's cache the keys' `Exps` would be made at every call, which costs as
+    // much as the portable kernel's exponentials (and a key-sized buffer).
+    let exps = cache.and_then(|cache| Some((Arc::new(Exps::of(q)?), cache.get(k)?)));
     let mut out = vec![0.0f32; b * t * s];
     simd::forward(
         q,
         k,
-        split.as_ref().map(|(q, k)| (&**q, &**k)),
+        exps.as_ref().map(|(q, k)| (&**q, &**k)),
         v.storage::<f32>(),
         [b, t, s, a],
         &mut out,
     );
-    (f32_tensor(out, &[b, t, s]), [b, t, s, a], split)
+    (f32_tensor(out, &[b, t, s]), [b, t, s, a], exps)
 }
 
-/// The keys in the form the AVX-512 kernels read them ([`Split`]), computed at the first decoder
-/// step that asks and shared by the later ones: one per attention memory.
+/// The keys in the form the AVX-512 kernels read them ([`Exps`]), computed at the first decoder
+/// step that asks and shared by the later ones: one per attention memory. Keys that have no
+/// [`Exps`] (a value beyond [`EXP_LIMIT`]) take the portable kernel at every step.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct KeysCache(Arc<OnceLock<Arc<Split>>>);
+pub(crate) struct KeysCache(Arc<OnceLock<Option<Arc<Exps>>>>);
 
 impl KeysCache {
-    fn get(&self, keys: &[f32]) -> Arc<Split> {
-        self.0.get_or_init(|| Arc::new(Split::of(keys))).clone()
+    fn get(&self, keys: &[f32]) -> Option<Arc<Exps>> {
+        self.0.get_or_init(|| Exps::of(keys).map(Arc::new)).clone()
     }
 }
 
-/// `e^(−2x)` of each value `x` as `m · 2^n`: `t = −2x·log₂e` (clamped to `±2²⁰`, so ±∞ stay
-/// exact), `n = round(t)`, `m = 2^(t − n) ∈ [2^−½, 2^½]` by [`lanes::EXP2_COEFFICIENTS`].
-///
-/// Why: `tanh(q + k) = 2 / (1 + e^(−2(q + k))) − 1` and `e^(−2(q+k)) = m_q m_k · 2^(n_q + n_k)`,
-/// so with the keys split once per sentence and the query once per step, each of the
-/// `batch × tgt × src × attention` pairs costs a product, a sum and a reciprocal instead of an
-/// exponential. The rounding of `t` costs accuracy in proportion to `|q| + |k|`: about
-/// `1e-7 · (|q| + |k|)` absolute in `tanh`, against `1e-7` for `tanh` of the sum.
-///
-/// [`lanes::EXP2_COEFFICIENTS`]: crate::flex::lanes::EXP2_COEFFICIENTS
-pub(crate) struct Split {
-    m: Vec<f32>,
-    // Read by the AVX-512 loops only; elsewhere (wasm32, aarch64) no split is ever made.
-    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
-    n: Vec<f32>,
-}
+/// The largest `|x|` that [`Exps`] take: `e^(−2x)` stays a normal f32 up to `|x| ≈ 43.6`.
+const EXP_LIMIT: f32 = 40.0;
 
-impl std::fmt::Debug for Split {
+/// `e^(−2x)` of each value `x`, where every `|x| ≤ EXP_LIMIT`.
+///
+/// Why: `tanh(q + k) = 2σ − 1` with `σ = 1 / (1 + e^(−2q) e^(−2k))`, so with the keys' `Exps`
+/// made once per sentence and the query's once per step, each of the
+/// `batch × tgt × src × attention` pairs costs a product and a reciprocal instead of an
+/// exponential, and reads one key-sized buffer. Within the limit each factor is a normal
+/// float (their product may overflow, which the kernels clamp). The rounding of `−2x·log₂e`
+/// costs accuracy in proportion to `|q| + |k|`: about `1e-7 · (|q| + |k|)` absolute in
+/// `tanh`, against `1e-7` for `tanh` of the sum. Beyond the limit (and for NaN or ±∞) there
+/// are no `Exps`, and the portable kernel computes `tanh` of the sum.
+pub(crate) struct Exps(
+    // Read by the AVX-512 loops only; elsewhere (wasm32, aarch64) none is ever made.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] Vec<f32>,
+);
+
+impl std::fmt::Debug for Exps {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Split({} values)", self.m.len())
+        write!(f, "Exps({} values)", self.0.len())
     }
 }
 
-impl Split {
-    /// # Panics
-    ///
-    /// Without AVX-512F (callers check [`simd::avx512`] first).
-    fn of(x: &[f32]) -> Self {
-        assert!(simd::avx512(), "Split::of needs AVX-512F");
+impl Exps {
+    /// `e^(−2x)` of `x`, or `None` without AVX-512F or where a value is not within
+    /// `±EXP_LIMIT`.
+    fn of(x: &[f32]) -> Option<Self> {
+        if !simd::avx512() {
+            return None;
+        }
         #[cfg(target_arch = "x86_64")]
         {
-            let mut split = Split {
-                m: vec![0.0; x.len()],
-                n: vec![0.0; x.len()],
-            };
-            // SAFETY: the CPU has AVX-512F (asserted above); `m` and `n` are as long as `x`.
-            unsafe {
-                avx512::split(x, &mut split.m, &mut split.n);
-            }
-            split
+            let mut out = vec![0.0; x.len()];
+            // SAFETY: the CPU has AVX-512F (checked above); `out` is as long as `x`.
+            unsafe { avx512::exps(x, &mut out) }.then_some(Exps(out))
         }
         #[cfg(not(target_arch = "x86_64"))]
         unreachable!(
-            "AVX-512F exists on x86_64 only (asserted above), {} values",
+            "AVX-512F exists on x86_64 only (checked above), {} values",
             x.len()
         )
     }
 }
 
-/// The loops: written out for AVX-512 (where the CPU has it) on [`Split`] operands, otherwise
+/// The loops: written out for AVX-512 (where the CPU has it) on [`Exps`] operands, otherwise
 /// [`portable`] on the values.
 mod simd {
-    use super::Split;
+    use super::Exps;
 
-    /// Whether the CPU has AVX-512F (the [`Split`] kernels).
+    /// Whether the CPU has AVX-512F (the [`Exps`] kernels).
     pub(super) fn avx512() -> bool {
         #[cfg(target_arch = "x86_64")]
         return std::arch::is_x86_feature_detected!("avx512f");
@@ -287,37 +283,37 @@ mod simd {
         false
     }
 
-    /// `out[b,t,s] = Σ_a v[a] tanh(q[b,t,a] + k[b,s,a])`, from the splits of `q` and `k` when
-    /// given (AVX-512), else from their values.
+    /// `out[b,t,s] = Σ_a v[a] tanh(q[b,t,a] + k[b,s,a])`, from the [`Exps`] of `q` and `k`
+    /// when given (AVX-512), else from their values.
     pub(super) fn forward(
         q: &[f32],
         k: &[f32],
-        split: Option<(&Split, &Split)>,
+        exps: Option<(&Exps, &Exps)>,
         v: &[f32],
         dims: [usize; 4],
         out: &mut [f32],
     ) {
         check(dims, [q.len(), k.len(), v.len()], out.len());
         #[cfg(target_arch = "x86_64")]
-        if let Some((qs, ks)) = split {
-            check_split(q, k, qs, ks);
-            // SAFETY: a split exists only where the CPU has AVX-512F; the slices' lengths were
+        if let Some((qs, ks)) = exps {
+            check_exps(q, k, qs, ks);
+            // SAFETY: `Exps` exist only where the CPU has AVX-512F; the slices' lengths were
             // checked against `dims`.
             return unsafe { super::avx512::forward(qs, ks, v, dims, out) };
         }
-        let _ = split;
+        let _ = exps;
         super::portable::forward(q, k, v, dims, out)
     }
 
     /// With `y = tanh(q[b,t] + k[b,s])` and `gx = grad[b,t,s] · v ⊙ (1 − y²)`:
     /// `gq[b,t] += Σ_s gx`, `gk[b,s] += Σ_t gx`, `gv += Σ_{b,t,s} grad[b,t,s] · y`; `y` from the
-    /// splits when given, as in [`forward`].
+    /// [`Exps`] when given, as in [`forward`].
     #[allow(clippy::too_many_arguments)]
     pub(super) fn backward(
         grad: &[f32],
         q: &[f32],
         k: &[f32],
-        split: Option<(&Split, &Split)>,
+        exps: Option<(&Exps, &Exps)>,
         v: &[f32],
         dims: [usize; 4],
         gq: &mut [f32],
@@ -327,13 +323,13 @@ mod simd {
         check(dims, [q.len(), k.len(), v.len()], grad.len());
         check(dims, [gq.len(), gk.len(), gv.len()], grad.len());
         #[cfg(target_arch = "x86_64")]
-        if let Some((qs, ks)) = split {
-            check_split(q, k, qs, ks);
-            // SAFETY: a split exists only where the CPU has AVX-512F; the slices' lengths were
+        if let Some((qs, ks)) = exps {
+            check_exps(q, k, qs, ks);
+            // SAFETY: `Exps` exist only where the CPU has AVX-512F; the slices' lengths were
             // checked against `dims`.
             return unsafe { super::avx512::backward(grad, qs, ks, v, dims, gq, gk, gv) };
         }
-        let _ = split;
+        let _ = exps;
         super::portable::backward(grad, q, k, v, dims, gq, gk, gv)
     }
 
@@ -348,20 +344,17 @@ mod simd {
         assert_eq!(energies, b * t * s, "additive energy: energy size");
     }
 
-    /// Each split as long as its values.
+    /// Each [`Exps`] as long as its values.
     #[cfg(target_arch = "x86_64")]
-    fn check_split(q: &[f32], k: &[f32], qs: &Split, ks: &Split) {
+    fn check_exps(q: &[f32], k: &[f32], qs: &Exps, ks: &Exps) {
         assert!(
-            qs.m.len() == q.len()
-                && qs.n.len() == q.len()
-                && ks.m.len() == k.len()
-                && ks.n.len() == k.len(),
-            "additive energy: splits of other sizes than their values"
+            qs.0.len() == q.len() && ks.0.len() == k.len(),
+            "additive energy: exponentials of other sizes than their values"
         );
     }
 }
 
-/// The loops written with AVX-512 intrinsics, on [`Split`] operands.
+/// The loops written with AVX-512 intrinsics, on [`Exps`] operands.
 #[cfg(target_arch = "x86_64")]
 mod avx512;
 /// The loops in portable code, compiled for AVX2 or the baseline.
@@ -369,7 +362,7 @@ mod portable;
 
 #[cfg(test)]
 mod tests {
-    use super::{Split, simd};
+    use super::{EXP_LIMIT, Exps, simd};
 
     /// `Σ_a v tanh(q + k)` in f64.
     fn reference(q: &[f32], k: &[f32], v: &[f32]) -> f64 {
@@ -380,23 +373,40 @@ mod tests {
             .sum()
     }
 
-    /// One query row against one key row of `a` values, by the split (AVX-512) kernels when the
-    /// CPU has them and by the portable ones, with the backward pass's gradients.
-    fn energies(q: &[f32], k: &[f32], v: &[f32]) -> Vec<(f32, Vec<f32>)> {
-        let a = q.len();
-        let dims = [1, 1, 1, a];
-        let mut splits = vec![None];
-        if simd::avx512() {
-            splits.push(Some((Split::of(q), Split::of(k))));
+    /// The energies and the gradients `(out, gq, gk, gv)` of the sizes `dims` for an upstream
+    /// gradient `grad`, by the portable kernel and, where the CPU has AVX-512 and every value
+    /// is within the limit, by the [`Exps`] one (second).
+    #[allow(clippy::type_complexity)]
+    fn kernels(
+        q: &[f32],
+        k: &[f32],
+        v: &[f32],
+        dims: [usize; 4],
+        grad: &[f32],
+    ) -> Vec<(Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>)> {
+        let [b, t, s, a] = dims;
+        let mut exps = vec![None];
+        if let (Some(qe), Some(ke)) = (Exps::of(q), Exps::of(k)) {
+            exps.push(Some((qe, ke)));
         }
-        splits
-            .iter()
-            .map(|split| {
-                let split = split.as_ref().map(|(q, k)| (q, k));
-                let mut out = [0.0f32];
-                simd::forward(q, k, split, v, dims, &mut out);
-                let (mut gq, mut gk, mut gv) = (vec![0.0; a], vec![0.0; a], vec![0.0; a]);
-                simd::backward(&[1.0], q, k, split, v, dims, &mut gq, &mut gk, &mut gv);
+        exps.iter()
+            .map(|exps| {
+                let exps = exps.as_ref().map(|(q, k)| (q, k));
+                let mut out = vec![0.0f32; b * t * s];
+                simd::forward(q, k, exps, v, dims, &mut out);
+                let (mut gq, mut gk, mut gv) =
+                    (vec![0.0; b * t * a], vec![0.0; b * s * a], vec![0.0; a]);
+                simd::backward(grad, q, k, exps, v, dims, &mut gq, &mut gk, &mut gv);
+                (out, gq, gk, gv)
+            })
+            .collect()
+    }
+
+    /// One query row against one key row: the energy and the query's gradient, by each kernel.
+    fn energies(q: &[f32], k: &[f32], v: &[f32]) -> Vec<(f32, Vec<f32>)> {
+        kernels(q, k, v, [1, 1, 1, q.len()], &[1.0])
+            .into_iter()
+            .map(|(out, gq, gk, _)| {
                 let bits = |g: &[f32]| g.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(&gq), bits(&gk), "q and k enter the sum alike");
                 (out[0], gq)
@@ -416,7 +426,9 @@ mod tests {
             .map(|i| ((i * 7 % 11) as f32 - 5.0) / 4.0)
             .collect();
         let want = reference(&q, &k, &v);
-        for (got, gq) in energies(&q, &k, &v) {
+        let got = energies(&q, &k, &v);
+        assert_eq!(got.len(), 1 + usize::from(simd::avx512()), "kernels run");
+        for (got, gq) in got {
             assert!((f64::from(got) - want).abs() < 1e-5, "{got} vs {want}");
             for (i, g) in gq.iter().enumerate() {
                 let y = (f64::from(q[i]) + f64::from(k[i])).tanh();
@@ -426,6 +438,83 @@ mod tests {
                     "lane {i}: {g} vs {want}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn sums_over_rows_and_positions_match_f64() {
+        // 2 batch rows, 3 queries, 4 source positions, 37 lanes (two chunks and a tail).
+        let [b, t, s, a] = [2, 3, 4, 37];
+        let wave = |n: usize, scale: f32, phase: f32| -> Vec<f32> {
+            (0..n)
+                .map(|i| scale * (i as f32 * 0.37 + phase).sin())
+                .collect()
+        };
+        let (q, k, v) = (
+            wave(b * t * a, 2.5, 0.1),
+            wave(b * s * a, 3.0, 1.3),
+            wave(a, 0.8, 2.0),
+        );
+        let grad = wave(b * t * s, 1.5, 0.7);
+        let tanh = |bi: usize, ti: usize, si: usize, i: usize| {
+            (f64::from(q[(bi * t + ti) * a + i]) + f64::from(k[(bi * s + si) * a + i])).tanh()
+        };
+        let close = |got: f32, want: f64, what: &str| {
+            assert!(
+                (f64::from(got) - want).abs() < 2e-5,
+                "{what}: {got} vs {want}"
+            );
+        };
+        let got = kernels(&q, &k, &v, [b, t, s, a], &grad);
+        assert_eq!(got.len(), 1 + usize::from(simd::avx512()), "kernels run");
+        for (out, gq, gk, gv) in got {
+            let mut want_gk = vec![0.0f64; b * s * a];
+            let mut want_gv = vec![0.0f64; a];
+            for (bi, ti) in (0..b).flat_map(|bi| (0..t).map(move |ti| (bi, ti))) {
+                let row = bi * t + ti;
+                for si in 0..s {
+                    let e: f64 = (0..a).map(|i| f64::from(v[i]) * tanh(bi, ti, si, i)).sum();
+                    close(out[row * s + si], e, "energy");
+                }
+                for i in 0..a {
+                    let mut want_gq = 0.0;
+                    for si in 0..s {
+                        let (g, y) = (f64::from(grad[row * s + si]), tanh(bi, ti, si, i));
+                        let gx = g * f64::from(v[i]) * (1.0 - y * y);
+                        want_gq += gx;
+                        want_gk[(bi * s + si) * a + i] += gx;
+                        want_gv[i] += g * y;
+                    }
+                    close(gq[row * a + i], want_gq, "gq");
+                }
+            }
+            gk.iter()
+                .zip(&want_gk)
+                .for_each(|(&g, &w)| close(g, w, "gk"));
+            gv.iter()
+                .zip(&want_gv)
+                .for_each(|(&g, &w)| close(g, w, "gv"));
+        }
+    }
+
+    #[test]
+    fn values_beyond_the_limit_take_the_portable_kernel() {
+        for x in [EXP_LIMIT * 1.01, -EXP_LIMIT * 1.5, f32::NAN, f32::INFINITY] {
+            assert!(Exps::of(&[0.0, 1.0, x]).is_none(), "{x} taken");
+        }
+        // q + k = 2 from values far beyond the limit: the portable kernel's tanh of the sum.
+        let v = [1.0, 0.5];
+        let got = energies(&[50.0, -3.0], &[-48.0, 2.0], &v);
+        assert_eq!(got.len(), 1);
+        let want = reference(&[50.0, -3.0], &[-48.0, 2.0], &v);
+        assert!(
+            (f64::from(got[0].0) - want).abs() < 1e-5,
+            "{} vs {want}",
+            got[0].0
+        );
+        if simd::avx512() {
+            let at_limit = Exps::of(&[EXP_LIMIT, -EXP_LIMIT]).expect("within the limit");
+            assert!(at_limit.0.iter().all(|e| e.is_normal()), "{at_limit:?}");
         }
     }
 
@@ -442,6 +531,12 @@ mod tests {
         }
         for (got, _) in energies(&[f32::NAN, 0.0, 0.0], &[0.0; 3], &v) {
             assert!(got.is_nan(), "NaN gave {got}");
+        }
+        // Within the limit, sums whose product of exponentials overflows or underflows
+        // saturate to ∓1 without NaN.
+        for (got, gq) in energies(&[-39.0, 39.0], &[-38.0, 38.0], &[1.0, 2.0]) {
+            assert!((got - 1.0).abs() < 1e-6, "{got}");
+            assert!(gq.iter().all(|g| g.abs() < 1e-6), "{gq:?}");
         }
     }
 }

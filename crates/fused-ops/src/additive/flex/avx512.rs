@@ -1,10 +1,10 @@
-//! The loops written with AVX-512 intrinsics, on [`Split`] operands: per (query, key) pair
-//! `tanh` is a product, a sum, `vscalefps` (2^n without exponent arithmetic) and `vrcp14ps`
-//! with one Newton step (no division); the tail of a row under a lane mask.
+//! The loops written with AVX-512 intrinsics, on [`Exps`] operands: per (query, key) pair the
+//! sigmoid behind `tanh` is a product, a clamp, a sum and `vrcp14ps` with one Newton step (no
+//! exponential, no division); the tail of a row under a lane mask.
 
 use std::arch::x86_64::*;
 
-use super::Split;
+use super::{EXP_LIMIT, Exps};
 use crate::flex::lanes;
 
 /// `2^r` for `r ∈ [−½, ½]`: the polynomial of [`lanes::sigmoid`].
@@ -19,22 +19,23 @@ fn exp2_fraction(r: __m512) -> __m512 {
     p
 }
 
-/// `tanh(q + k) = 2σ − 1`, `σ = 1 / (1 + m_q m_k · 2^(n_q + n_k))`, the exponent clamped to
-/// `[−64, 64]` (beyond it `tanh` is ±1 in f32). The reciprocal: `vrcp14ps` (relative error
-/// below 2⁻¹⁴) and one Newton step. NaN stays NaN.
+/// `σ = 1 / (1 + e^(−2q) e^(−2k))`, so that `tanh(q + k) = 2σ − 1`. The product is clamped to
+/// 2⁶⁴ (it overflows to +∞ from `q + k < −44`, where `σ` is below 10⁻¹⁹ and `tanh` is −1 in
+/// f32, and +∞ would make the Newton step NaN). The reciprocal: `vrcp14ps` (relative error
+/// below 2⁻¹⁴) and one Newton step. [`Exps`] hold no NaN, so none arises here.
 #[inline]
 #[target_feature(enable = "avx512f")]
-fn tanh(qm: __m512, qn: __m512, km: __m512, kn: __m512) -> __m512 {
-    // `max`/`min` give their second operand when one is NaN: NaN passes through.
-    let n = _mm512_min_ps(
-        _mm512_set1_ps(64.0),
-        _mm512_max_ps(_mm512_set1_ps(-64.0), _mm512_add_ps(qn, kn)),
-    );
+fn sigmoid(eq: __m512, ek: __m512) -> __m512 {
     let one = _mm512_set1_ps(1.0);
-    let d = _mm512_add_ps(one, _mm512_scalef_ps(_mm512_mul_ps(qm, km), n));
+    let d = _mm512_add_ps(
+        one,
+        _mm512_min_ps(
+            _mm512_mul_ps(eq, ek),
+            _mm512_set1_ps(18_446_744_073_709_551_616.0),
+        ),
+    );
     let y = _mm512_rcp14_ps(d);
-    let y = _mm512_fmadd_ps(y, _mm512_fnmadd_ps(d, y, one), y);
-    _mm512_fmadd_ps(_mm512_set1_ps(2.0), y, _mm512_set1_ps(-1.0))
+    _mm512_fmadd_ps(y, _mm512_fnmadd_ps(d, y, one), y)
 }
 
 /// The chunks of 16 lanes from lane `from` to the end of a row of `a`: `(first lane,
@@ -47,41 +48,42 @@ fn chunks(from: usize, a: usize) -> impl Iterator<Item = (usize, __mmask16)> {
     (from..full).step_by(16).map(|c| (c, 0xFFFF)).chain(tail)
 }
 
-/// [`Split::of`] of `x` into `m` and `n`.
+/// `out[i] = e^(−2 x[i])`, or `false` (with `out` partly written) as soon as a value is not
+/// within `±EXP_LIMIT` (NaN included): there `e^(−2x)` may leave the normal floats.
 ///
 /// # Safety
 ///
-/// The CPU has AVX-512F; `m` and `n` are as long as `x`.
+/// The CPU has AVX-512F; `out` is as long as `x`.
 #[target_feature(enable = "avx512f")]
-pub(super) unsafe fn split(x: &[f32], m: &mut [f32], n: &mut [f32]) {
-    let limit = (1u32 << 20) as f32;
+pub(super) unsafe fn exps(x: &[f32], out: &mut [f32]) -> bool {
     for (c, mask) in chunks(0, x.len()) {
-        // SAFETY: lanes `c..c + 16` under `mask` lie within the three slices.
+        // SAFETY: lanes `c..c + 16` under `mask` lie within both slices.
         let xc = unsafe { _mm512_maskz_loadu_ps(mask, x.as_ptr().add(c)) };
-        let t = _mm512_mul_ps(xc, _mm512_set1_ps(-2.0 * std::f32::consts::LOG2_E));
-        // NaN passes through (`max`/`min` give their second operand).
-        let t = _mm512_min_ps(
-            _mm512_set1_ps(limit),
-            _mm512_max_ps(_mm512_set1_ps(-limit), t),
-        );
-        let nc = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(t);
-        let mc = exp2_fraction(_mm512_sub_ps(t, nc));
-        unsafe {
-            _mm512_mask_storeu_ps(m.as_mut_ptr().add(c), mask, mc);
-            _mm512_mask_storeu_ps(n.as_mut_ptr().add(c), mask, nc);
+        // `|x| ≤ limit`, ordered: false for NaN.
+        let abs = _mm512_abs_ps(xc);
+        let within = _mm512_cmp_ps_mask::<_CMP_LE_OQ>(abs, _mm512_set1_ps(EXP_LIMIT));
+        if within & mask != mask {
+            return false;
         }
+        // e^(−2x) = 2^t, t = −2x·log₂e = n + r with n an integer and |r| ≤ ½.
+        let t = _mm512_mul_ps(xc, _mm512_set1_ps(-2.0 * std::f32::consts::LOG2_E));
+        let n = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(t);
+        let e = _mm512_scalef_ps(exp2_fraction(_mm512_sub_ps(t, n)), n);
+        unsafe { _mm512_mask_storeu_ps(out.as_mut_ptr().add(c), mask, e) };
     }
+    true
 }
 
-/// See [`super::simd::forward`].
+/// See [`super::simd::forward`]: `Σ_a v tanh = 2 Σ_a v σ − Σ_a v`, the affine part of `tanh`
+/// moved onto the energy.
 ///
 /// # Safety
 ///
-/// The CPU has AVX-512F; `q`'s and `k`'s parts, `v`, `out` hold `b·t·a`, `b·s·a`, `a`,
-/// `b·t·s` values.
+/// The CPU has AVX-512F; `q`, `k`, `v`, `out` hold `b·t·a`, `b·s·a`, `a`, `b·t·s` values.
 #[target_feature(enable = "avx512f")]
-pub(super) unsafe fn forward(q: &Split, k: &Split, v: &[f32], dims: [usize; 4], out: &mut [f32]) {
+pub(super) unsafe fn forward(q: &Exps, k: &Exps, v: &[f32], dims: [usize; 4], out: &mut [f32]) {
     let [b, t, s, a] = dims;
+    let v_sum: f32 = v.iter().sum();
     for bi in 0..b {
         for ti in 0..t {
             let q_row = (bi * t + ti) * a;
@@ -90,40 +92,40 @@ pub(super) unsafe fn forward(q: &Split, k: &Split, v: &[f32], dims: [usize; 4], 
                 let mut acc = _mm512_setzero_ps();
                 for (c, m) in chunks(0, a) {
                     // SAFETY: lanes `c..c + 16` under `m` lie within the rows of `a`.
-                    let (qm, qn, km, kn, vc) = unsafe {
+                    let (eq, ek, vc) = unsafe {
                         (
-                            _mm512_maskz_loadu_ps(m, q.m.as_ptr().add(q_row + c)),
-                            _mm512_maskz_loadu_ps(m, q.n.as_ptr().add(q_row + c)),
-                            _mm512_maskz_loadu_ps(m, k.m.as_ptr().add(k_row + c)),
-                            _mm512_maskz_loadu_ps(m, k.n.as_ptr().add(k_row + c)),
+                            _mm512_maskz_loadu_ps(m, q.0.as_ptr().add(q_row + c)),
+                            _mm512_maskz_loadu_ps(m, k.0.as_ptr().add(k_row + c)),
                             _mm512_maskz_loadu_ps(m, v.as_ptr().add(c)),
                         )
                     };
                     // Masked-off lanes: v = 0 adds nothing.
-                    acc = _mm512_fmadd_ps(vc, tanh(qm, qn, km, kn), acc);
+                    acc = _mm512_fmadd_ps(vc, sigmoid(eq, ek), acc);
                 }
-                out[(bi * t + ti) * s + si] = _mm512_reduce_add_ps(acc);
+                out[(bi * t + ti) * s + si] = 2.0 * _mm512_reduce_add_ps(acc) - v_sum;
             }
         }
     }
 }
 
-/// See [`super::simd::backward`]. For each query row and block of four chunks of lanes
-/// (or one chunk, at the end of a row), the query, `v` and the sums into `gq` and `gv` stay
-/// in registers over the source positions; only the keys and their gradient are read (and
-/// the latter written) at each one, 256 contiguous bytes of each per position (a chunk at a
-/// time, the strided walk over the keys waited on memory).
+/// See [`super::simd::backward`], with `1 − y² = 4σ(1 − σ)` and `y = 2σ − 1`: per pair,
+/// `u = g σ(1 − σ)` goes into the keys' gradient as `4v u` and into sums over the source
+/// positions for the query (`Σ u`, times `4v` once per row) and for `v` (`Σ g σ`, then
+/// `2 Σ g σ − Σ g`). For each query row and block of four chunks of lanes (or one chunk, at
+/// the end of a row), those sums, the query and `4v` stay in registers over the source
+/// positions; only the keys and their gradient are read (and the latter written) at each
+/// one, 256 contiguous bytes of each per position.
 ///
 /// # Safety
 ///
-/// The CPU has AVX-512F; `grad`, `q`'s parts, `k`'s parts, `v`, `gq`, `gk`, `gv` hold
-/// `b·t·s`, `b·t·a`, `b·s·a`, `a`, `b·t·a`, `b·s·a`, `a` values.
+/// The CPU has AVX-512F; `grad`, `q`, `k`, `v`, `gq`, `gk`, `gv` hold `b·t·s`, `b·t·a`,
+/// `b·s·a`, `a`, `b·t·a`, `b·s·a`, `a` values.
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx512f")]
 pub(super) unsafe fn backward(
     grad: &[f32],
-    q: &Split,
-    k: &Split,
+    q: &Exps,
+    k: &Exps,
     v: &[f32],
     dims: [usize; 4],
     gq: &mut [f32],
@@ -154,12 +156,15 @@ pub(super) unsafe fn backward(
         for ti in 0..t {
             at.q_row = (bi * t + ti) * a;
             let g_row = &grad[(bi * t + ti) * s..][..s];
+            let g_sum: f32 = g_row.iter().sum();
             for block in &blocks {
                 // SAFETY: the blocks' lanes lie within rows of `a`; sizes as documented.
                 unsafe {
                     match *block {
-                        Block::Four(c) => backward_block::<4>(&mut at, g_row, c, [0xFFFF; 4]),
-                        Block::One(c, m) => backward_block::<1>(&mut at, g_row, c, [m]),
+                        Block::Four(c) => {
+                            backward_block::<4>(&mut at, g_row, g_sum, c, [0xFFFF; 4])
+                        }
+                        Block::One(c, m) => backward_block::<1>(&mut at, g_row, g_sum, c, [m]),
                     }
                 }
             }
@@ -177,8 +182,8 @@ enum Block {
 
 /// [`backward`]'s operands and the rows it is at.
 struct Rows<'a> {
-    q: &'a Split,
-    k: &'a Split,
+    q: &'a Exps,
+    k: &'a Exps,
     v: &'a [f32],
     gq: &'a mut [f32],
     gk: &'a mut [f32],
@@ -191,7 +196,7 @@ struct Rows<'a> {
 }
 
 /// [`backward`] for the `N` chunks from lane `c` of the current query row, against every
-/// source position.
+/// source position; `g_sum` is `Σ g_row`.
 ///
 /// # Safety
 ///
@@ -201,41 +206,42 @@ struct Rows<'a> {
 unsafe fn backward_block<const N: usize>(
     at: &mut Rows<'_>,
     g_row: &[f32],
+    g_sum: f32,
     c: usize,
     masks: [__mmask16; N],
 ) {
-    let one = _mm512_set1_ps(1.0);
     let lane = |i: usize| c + 16 * i;
     // SAFETY (every load and store below): lanes under `masks` lie within rows of `a`.
     let load = |x: &[f32], from: usize, i: usize| unsafe {
         _mm512_maskz_loadu_ps(masks[i], x.as_ptr().add(from + lane(i)))
     };
-    let qm: [__m512; N] = std::array::from_fn(|i| load(&at.q.m, at.q_row, i));
-    let qn: [__m512; N] = std::array::from_fn(|i| load(&at.q.n, at.q_row, i));
-    let vc: [__m512; N] = std::array::from_fn(|i| load(at.v, 0, i));
-    let mut gq_acc: [__m512; N] = std::array::from_fn(|i| load(at.gq, at.q_row, i));
-    let mut gv_acc: [__m512; N] = std::array::from_fn(|i| load(at.gv, 0, i));
+    let store = |x: &mut [f32], from: usize, i: usize, value: __m512| unsafe {
+        _mm512_mask_storeu_ps(x.as_mut_ptr().add(from + lane(i)), masks[i], value)
+    };
+    let four = _mm512_set1_ps(4.0);
+    let eq: [__m512; N] = std::array::from_fn(|i| load(&at.q.0, at.q_row, i));
+    let v4: [__m512; N] = std::array::from_fn(|i| _mm512_mul_ps(four, load(at.v, 0, i)));
+    let mut u_sum = [_mm512_setzero_ps(); N];
+    let mut gs_sum = [_mm512_setzero_ps(); N];
     for (si, &g) in g_row.iter().enumerate() {
         let row = at.k_rows + si * at.a;
         let g = _mm512_set1_ps(g);
         for i in 0..N {
-            let y = tanh(qm[i], qn[i], load(&at.k.m, row, i), load(&at.k.n, row, i));
-            // gx = g · v · (1 − y²); masked-off lanes (v = 0) are never stored.
-            let gx = _mm512_mul_ps(_mm512_mul_ps(g, vc[i]), _mm512_fnmadd_ps(y, y, one));
-            gq_acc[i] = _mm512_add_ps(gq_acc[i], gx);
-            gv_acc[i] = _mm512_fmadd_ps(g, y, gv_acc[i]);
-            let gk_c = load(at.gk, row, i);
-            unsafe {
-                let gk_at = at.gk.as_mut_ptr().add(row + lane(i));
-                _mm512_mask_storeu_ps(gk_at, masks[i], _mm512_add_ps(gk_c, gx));
-            }
+            let sigma = sigmoid(eq[i], load(&at.k.0, row, i));
+            // u = g σ(1 − σ); masked-off lanes are never stored.
+            let u = _mm512_mul_ps(g, _mm512_fnmadd_ps(sigma, sigma, sigma));
+            u_sum[i] = _mm512_add_ps(u_sum[i], u);
+            gs_sum[i] = _mm512_fmadd_ps(g, sigma, gs_sum[i]);
+            let gk = _mm512_fmadd_ps(v4[i], u, load(at.gk, row, i));
+            store(at.gk, row, i, gk);
         }
     }
+    let two = _mm512_set1_ps(2.0);
+    let g_sum = _mm512_set1_ps(g_sum);
     for i in 0..N {
-        unsafe {
-            let gq_at = at.gq.as_mut_ptr().add(at.q_row + lane(i));
-            _mm512_mask_storeu_ps(gq_at, masks[i], gq_acc[i]);
-            _mm512_mask_storeu_ps(at.gv.as_mut_ptr().add(lane(i)), masks[i], gv_acc[i]);
-        }
+        let gq = _mm512_fmadd_ps(v4[i], u_sum[i], load(at.gq, at.q_row, i));
+        store(at.gq, at.q_row, i, gq);
+        let gv = _mm512_add_ps(load(at.gv, 0, i), _mm512_fmsub_ps(two, gs_sum[i], g_sum));
+        store(at.gv, 0, i, gv);
     }
 }
