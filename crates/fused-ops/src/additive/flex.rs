@@ -200,7 +200,11 @@ fn forward(
     let (q, k) = (q.storage::<f32>(), k.storage::<f32>());
     // Without a memory's cache the keys' `Exps` would be made at every call, which costs as
     // much as the portable kernel's exponentials (and a key-sized buffer).
-    let exps = cache.and_then(|cache| Some((Arc::new(Exps::of(q)?), cache.get(k)?)));
+    // The keys first: when theirs are beyond the limit, the query's are not made at all.
+    let exps = cache.and_then(|cache| {
+        let keys = cache.get(k)?;
+        Some((Arc::new(Exps::of(q)?), keys))
+    });
     let mut out = vec![0.0f32; b * t * s];
     simd::forward(
         q,
