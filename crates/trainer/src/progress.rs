@@ -1,7 +1,7 @@
 //! Training progress: a bar with loss and tokens/s on a terminal, plain lines otherwise.
 
 use std::io::IsTerminal;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -15,6 +15,9 @@ pub struct Progress {
     loss_sum: f64,
     loss_tokens: usize,
     started: Instant,
+    /// How long the epoch's batches took, once [`finish`](Self::finish)ed: what comes after
+    /// them (validation, writing the model) is not training time.
+    trained_for: Option<Duration>,
     epoch: usize,
     next_line: usize,
 }
@@ -32,6 +35,7 @@ impl Progress {
             loss_sum: 0.0,
             loss_tokens: 0,
             started: Instant::now(),
+            trained_for: None,
             epoch: 0,
             next_line: 0,
         }
@@ -98,13 +102,20 @@ impl Progress {
         self.loss_sum / self.loss_tokens.max(1) as f64
     }
 
-    /// Target tokens per second so far this epoch.
+    /// Target tokens per second of this epoch's training: so far, or up to
+    /// [`finish`](Self::finish).
     pub fn tokens_per_second(&self) -> f64 {
-        self.tokens as f64 / self.started.elapsed().as_secs_f64().max(1e-9)
+        let seconds = self
+            .trained_for
+            .unwrap_or_else(|| self.started.elapsed())
+            .as_secs_f64();
+        self.tokens as f64 / seconds.max(1e-9)
     }
 
-    /// Ends the epoch's bar.
+    /// Ends the epoch's training: stops its clock and its bar.
     pub fn finish(&mut self) {
+        self.trained_for
+            .get_or_insert_with(|| self.started.elapsed());
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
@@ -119,5 +130,36 @@ impl Progress {
             Some(bar) => bar.println(text),
             None => eprintln!("{text}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_per_second_stops_counting_at_the_end_of_training() {
+        let mut progress = Progress::new(true);
+        progress.start_epoch(1, 1, 1);
+        std::thread::sleep(Duration::from_millis(20));
+        progress.batch(1.0, 1000);
+        progress.finish();
+        let at_end = progress.tokens_per_second();
+        assert!(at_end > 0.0 && at_end <= 1000.0 / 0.02, "{at_end}");
+        // Validation and writing the model come after: they must not lower the figure.
+        std::thread::sleep(Duration::from_millis(40));
+        assert_eq!(progress.tokens_per_second(), at_end);
+        progress.finish();
+        assert_eq!(
+            progress.tokens_per_second(),
+            at_end,
+            "a second finish keeps the first end"
+        );
+        progress.start_epoch(2, 2, 1);
+        assert_eq!(
+            progress.tokens_per_second(),
+            0.0,
+            "a new epoch starts its own clock"
+        );
     }
 }
