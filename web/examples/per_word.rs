@@ -21,11 +21,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         read("target_vocab.json")?,
         read("model.bpk")?,
     );
+    let tokenizer = read("tokenizer.json").ok();
     let files = RunFiles {
         config: &config,
         source_vocab: &source,
         target_vocab: &target,
         model: &model,
+        tokenizer: tokenizer.as_deref(),
     };
     let model = Model::load(files, read("manifest.json").ok().as_deref())?;
     let text = std::fs::read_to_string(&words_file)?;

@@ -35,12 +35,14 @@ impl Model {
         target_vocab: &[u8],
         model: &[u8],
         manifest: Option<Vec<u8>>,
+        tokenizer: Option<Vec<u8>>,
     ) -> Result<Model, JsError> {
         let files = RunFiles {
             config,
             source_vocab,
             target_vocab,
             model,
+            tokenizer: tokenizer.as_deref(),
         };
         Self::load(files, manifest.as_deref()).map_err(|e| JsError::new(&e.to_string()))
     }

@@ -12,7 +12,7 @@ use decoder::{Combine, InitialState, QueryOrdering};
 use encoder::CellKind;
 use trainer::{
     Backend, DecodingOptions, InferenceError, Languages, ModelOptions, RunConfig, SplitNames,
-    SplitSizes, TaskConfig, TaskKind, TrainerError, TrainingOptions,
+    SplitSizes, TaskConfig, TaskKind, TrainerError, TrainingOptions, Vocabulary,
 };
 
 use crate::presets;
@@ -136,7 +136,11 @@ struct TaskFlags {
     /// dates: examples to generate.
     #[arg(long, value_name = "TRAIN,VALID,TEST", value_parser = str_parser::<SplitSizes>)]
     dates_sizes: Option<SplitSizes>,
-    /// Tokens seen fewer times in training become `<unk>`.
+    /// translate: `words`, or a subword vocabulary learned from the training split, `bpe:SIZE`
+    /// or `unigram:SIZE` (saved as the run's tokenizer.json).
+    #[arg(long, value_name = "KIND", value_parser = str_parser::<Vocabulary>)]
+    vocabulary: Option<Vocabulary>,
+    /// Tokens seen fewer times in training become `<unk>` (words; subword vocabularies keep every piece).
     #[arg(long, value_name = "N")]
     min_count: Option<usize>,
     /// Skip training pairs longer than this (source or target tokens).
@@ -289,6 +293,7 @@ impl TaskFlags {
         set(&mut task.lowercase, &self.lowercase);
         set(&mut task.dev_every, &self.dev_every);
         set(&mut task.dates_sizes, &self.dates_sizes);
+        set(&mut task.vocabulary, &self.vocabulary);
         set(&mut task.min_count, &self.min_count);
         set_some(&mut task.max_train_len, &self.max_train_len);
     }

@@ -1,5 +1,6 @@
 //! A run's configuration: task, model, training and decoding options, saved as `config.json`.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -166,6 +167,86 @@ fn parts(text: &str) -> Vec<&str> {
     text.split(',').map(str::trim).collect()
 }
 
+/// How a translation task's text becomes tokens: whole words (and punctuation), or pieces of a
+/// subword vocabulary learned from the training split (saved as the run's `tokenizer.json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Vocabulary {
+    /// Words and punctuation, split by our own tokenizer; words seen fewer than `min_count`
+    /// times in training become `<unk>` (the behaviour of runs written before subwords).
+    #[default]
+    Words,
+    /// A byte-pair-encoding vocabulary of this many pieces, learned jointly from both sides.
+    Bpe(usize),
+    /// A unigram language-model vocabulary (SentencePiece's) of this many pieces.
+    Unigram(usize),
+}
+
+impl Vocabulary {
+    /// The subword kind and size, or `None` for words.
+    pub fn subwords(self) -> Option<(&'static str, usize)> {
+        match self {
+            Vocabulary::Words => None,
+            Vocabulary::Bpe(size) => Some(("bpe", size)),
+            Vocabulary::Unigram(size) => Some(("unigram", size)),
+        }
+    }
+}
+
+impl fmt::Display for Vocabulary {
+    /// `words`, `bpe:SIZE` or `unigram:SIZE`, as the flag and `config.json` write it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.subwords() {
+            None => f.write_str("words"),
+            Some((kind, size)) => write!(f, "{kind}:{size}"),
+        }
+    }
+}
+
+impl FromStr for Vocabulary {
+    type Err = InferenceError;
+
+    /// `words`, `bpe:SIZE` or `unigram:SIZE` (SIZE at least 100).
+    fn from_str(text: &str) -> Result<Self> {
+        let invalid = |why: &str| InferenceError::invalid("task.vocabulary", text, why);
+        let text = text.trim();
+        if text == "words" {
+            return Ok(Vocabulary::Words);
+        }
+        let (kind, size) = text
+            .split_once(':')
+            .ok_or_else(|| invalid("expected words, bpe:SIZE or unigram:SIZE, e.g. bpe:8000"))?;
+        let size: usize = size
+            .trim()
+            .parse()
+            .ok()
+            .filter(|&n| n >= 100)
+            .ok_or_else(|| invalid("the size must be a whole number of at least 100"))?;
+        match kind.trim() {
+            "bpe" => Ok(Vocabulary::Bpe(size)),
+            "unigram" => Ok(Vocabulary::Unigram(size)),
+            _ => Err(invalid("the kind must be bpe or unigram")),
+        }
+    }
+}
+
+impl Serialize for Vocabulary {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Vocabulary {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// Where a task's data comes from, and how it is cut into tokens.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskConfig {
@@ -185,7 +266,12 @@ pub struct TaskConfig {
     pub dev_every: usize,
     /// `dates`: how many train / valid / test examples to generate.
     pub dates_sizes: SplitSizes,
-    /// Tokens seen fewer times in training become `<unk>`.
+    /// `translate`: words, or a learned subword vocabulary (absent from, and `words` in,
+    /// configurations written before subwords).
+    #[serde(default)]
+    pub vocabulary: Vocabulary,
+    /// Tokens seen fewer times in training become `<unk>` (with a subword vocabulary every
+    /// piece of the training split is kept: no piece is rare enough to drop).
     pub min_count: usize,
     /// Training pairs with more source or target tokens are skipped.
     pub max_train_len: Option<usize>,
@@ -210,6 +296,7 @@ impl TaskConfig {
             lowercase: true,
             dev_every: 21,
             dates_sizes: SplitSizes::DATES_DEFAULT,
+            vocabulary: Vocabulary::Words,
             min_count: if kind == TaskKind::Translate { 2 } else { 1 },
             max_train_len: None,
         }

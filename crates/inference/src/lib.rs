@@ -6,7 +6,8 @@
 //! - [`RunConfig`]: a run's `config.json` (task, model, training and decoding options),
 //!   parsed from bytes ([`RunConfig::parse`], which upgrades old formats).
 //! - [`Vocab`]s (`source_vocab.json`, `target_vocab.json`) and [`Tokenizer`]s; how a task
-//!   normalises its input ([`normalise_source`]) and tokenises it ([`tokenizers`]).
+//!   normalises its input ([`normalise_source`]) and tokenises it ([`tokenizers`]), with a
+//!   learned subword vocabulary ([`Subwords`], the run's `tokenizer.json`) where it has one.
 //! - [`Predictor`]: a model built from a run's files' bytes ([`RunFiles`]) that makes
 //!   [`Prediction`]s, greedy or beam, with n-best lists, attention weights and warnings.
 //! - [`decode_n_best`]: many sources decoded in length-sorted batches ([`length_batches`]).
@@ -24,16 +25,18 @@ mod config;
 mod decode;
 mod error;
 mod predictor;
+mod subwords;
 mod tokenize;
 mod vocab;
 
 pub use backend::Backend;
 pub use config::{
     CONFIG_VERSION, DecodingOptions, Languages, ModelOptions, RunConfig, SplitNames, SplitSizes,
-    TaskConfig, TaskKind, TrainingOptions,
+    TaskConfig, TaskKind, TrainingOptions, Vocabulary,
 };
 pub use decode::{decode_n_best, in_input_order, length_batches, padded};
 pub use error::{InferenceError, Result};
 pub use predictor::{Alternative, InputError, Prediction, Predictor, RunFiles, load_model_bytes};
+pub use subwords::{Subwords, TOKENIZER_FILE};
 pub use tokenize::{Tokenizer, normalise_source, tokenizers};
 pub use vocab::Vocab;

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{DecodingOptions, RunConfig};
 use crate::decode::decode_n_best;
+use crate::subwords::{Subwords, TOKENIZER_FILE};
 use crate::tokenize::{Tokenizer, normalise_source, tokenizers};
 use crate::vocab::Vocab;
 use crate::{InferenceError, Result};
@@ -78,6 +79,8 @@ pub struct Predictor {
     pub source_vocab: Vocab,
     /// Target vocabulary.
     pub target_vocab: Vocab,
+    /// The run's subword vocabulary (`tokenizer.json`), if its text is cut into subwords.
+    pub subwords: Option<Subwords>,
     /// The model, inference copy (no autodiff): an ensemble of one, or of several runs'
     /// models once others are [joined](Predictor::join).
     pub models: Ensemble,
@@ -98,6 +101,8 @@ pub struct RunFiles<'a> {
     pub target_vocab: &'a [u8],
     /// `model.bpk`.
     pub model: &'a [u8],
+    /// `tokenizer.json`, if the run has one (a translation run with a subword vocabulary).
+    pub tokenizer: Option<&'a [u8]>,
 }
 
 impl Predictor {
@@ -113,6 +118,7 @@ impl Predictor {
         let config = RunConfig::parse(&dir.join("config.json"), files.config)?;
         let source_vocab = Vocab::from_json(&dir.join("source_vocab.json"), files.source_vocab)?;
         let target_vocab = Vocab::from_json(&dir.join("target_vocab.json"), files.target_vocab)?;
+        let subwords = read_subwords(dir, &config, files.tokenizer)?;
         let model = config
             .model
             .seq2seq(source_vocab.len(), target_vocab.len())
@@ -128,6 +134,7 @@ impl Predictor {
             config,
             source_vocab,
             target_vocab,
+            subwords,
             models: Ensemble::from(model.valid()),
             device,
             longest_source: 0,
@@ -159,6 +166,9 @@ impl Predictor {
         if other.target_vocab != self.target_vocab {
             return differs("target_vocab.json", "the target vocabulary");
         }
+        if other.subwords != self.subwords {
+            return differs(TOKENIZER_FILE, "the subword vocabulary");
+        }
         let members = [self.models.members(), other.models.members()].concat();
         Ok(Self {
             models: Ensemble::new(members)?,
@@ -168,7 +178,7 @@ impl Predictor {
 
     /// The run's `(source, target)` tokenizers.
     pub fn tokenizers(&self) -> (Tokenizer, Tokenizer) {
-        tokenizers(&self.config.task)
+        tokenizers(&self.config.task, self.subwords.as_ref())
     }
 
     /// Predicts every input it can, each on its own, decoding on this thread: an input that
@@ -321,6 +331,28 @@ impl Predictor {
             ));
         }
         warnings
+    }
+}
+
+/// The run's subword vocabulary from `tokenizer.json`'s bytes (`None` when its configuration
+/// says words).
+///
+/// # Errors
+///
+/// [`InferenceError::Run`] naming `dir`'s `tokenizer.json` when the configuration asks for one
+/// and it is missing, or when it is not a tokenizer.
+fn read_subwords(dir: &Path, config: &RunConfig, bytes: Option<&[u8]>) -> Result<Option<Subwords>> {
+    let path = dir.join(TOKENIZER_FILE);
+    match (config.task.vocabulary.subwords(), bytes) {
+        (None, _) => Ok(None),
+        (Some(_), Some(bytes)) => Subwords::from_json(&path, bytes).map(Some),
+        (Some(_), None) => Err(InferenceError::run(
+            path,
+            format!(
+                "missing: the run's configuration says its vocabulary is {}, learned into this file",
+                config.task.vocabulary
+            ),
+        )),
     }
 }
 

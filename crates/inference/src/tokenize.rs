@@ -1,12 +1,10 @@
 //! Turning text into tokens and back.
 
-use serde::{Deserialize, Serialize};
-
 use crate::config::{TaskConfig, TaskKind};
+use crate::subwords::Subwords;
 
 /// How a line of text becomes tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Tokenizer {
     /// One token per character (dates, graphemes).
     Chars,
@@ -17,6 +15,8 @@ pub enum Tokenizer {
         /// Lower-case the text first.
         lowercase: bool,
     },
+    /// Pieces of a learned subword vocabulary (which does its own lower-casing).
+    Subwords(Subwords),
 }
 
 impl Tokenizer {
@@ -57,6 +57,7 @@ impl Tokenizer {
                 }
                 tokens
             }
+            Tokenizer::Subwords(subwords) => subwords.pieces(text),
         }
     }
 
@@ -87,6 +88,7 @@ impl Tokenizer {
                 }
                 out
             }
+            Tokenizer::Subwords(subwords) => subwords.text(tokens),
         }
     }
 }
@@ -96,16 +98,21 @@ fn is_split_punctuation(c: char) -> bool {
     c.is_ascii_punctuation() && c != '\'' && c != '-' || matches!(c, '„' | '“' | '”' | '«' | '»')
 }
 
-/// The tokenizers of a task: `(source, target)`.
-pub fn tokenizers(task: &TaskConfig) -> (Tokenizer, Tokenizer) {
-    match task.kind {
-        TaskKind::Dates => (Tokenizer::Chars, Tokenizer::Chars),
-        TaskKind::G2p => (Tokenizer::Chars, Tokenizer::Whitespace),
-        TaskKind::Translate => {
+/// The tokenizers of a task: `(source, target)`; a translation run with a subword vocabulary
+/// (`subwords`, its `tokenizer.json`) uses it on both sides.
+pub fn tokenizers(task: &TaskConfig, subwords: Option<&Subwords>) -> (Tokenizer, Tokenizer) {
+    match (task.kind, subwords) {
+        (TaskKind::Dates, _) => (Tokenizer::Chars, Tokenizer::Chars),
+        (TaskKind::G2p, _) => (Tokenizer::Chars, Tokenizer::Whitespace),
+        (TaskKind::Translate, Some(subwords)) => {
+            let pieces = Tokenizer::Subwords(subwords.clone());
+            (pieces.clone(), pieces)
+        }
+        (TaskKind::Translate, None) => {
             let words = Tokenizer::Words {
                 lowercase: task.lowercase,
             };
-            (words, words)
+            (words.clone(), words)
         }
     }
 }

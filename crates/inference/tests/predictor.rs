@@ -26,6 +26,7 @@ fn load(files: &[Vec<u8>; 4]) -> Result<Predictor, InferenceError> {
         source_vocab: &files[1],
         target_vocab: &files[2],
         model: &files[3],
+        tokenizer: None,
     };
     Predictor::from_files(Path::new("g2p-cmudict"), run, Device::flex())
 }

@@ -98,6 +98,7 @@ pub fn average_checkpoints(run_dir: &Path, last: usize, out: &Path) -> Result<Av
     }
     let config = run.read_config()?;
     let (source, target_vocab) = run.read_vocabs()?;
+    let subwords = run.read_subwords(&config)?;
     let device = config.backend.device()?;
     let blank = config
         .model
@@ -118,6 +119,9 @@ pub fn average_checkpoints(run_dir: &Path, last: usize, out: &Path) -> Result<Av
     std::fs::create_dir_all(out).map_err(|e| TrainerError::io(out, e))?;
     write_atomic(&target.model(), &model_bytes(&mean)?)?;
     target.write_vocabs(&source, &target_vocab)?;
+    if let Some(subwords) = &subwords {
+        write_atomic(&target.tokenizer(), &subwords.to_json())?;
+    }
     write_atomic(&target.manifest(), &read(&run.manifest())?)?;
     write_atomic(
         &out.join("averaged.json"),

@@ -125,7 +125,7 @@ pub fn task_scores(
     task: TaskKind,
     predictions: &[Vec<String>],
     items: &[EvalItem],
-    tokenizer: Tokenizer,
+    tokenizer: &Tokenizer,
 ) -> BTreeMap<String, f64> {
     let references: Vec<Vec<Vec<String>>> = items.iter().map(|i| i.references.clone()).collect();
     let mut scores = BTreeMap::new();

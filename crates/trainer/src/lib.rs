@@ -56,8 +56,8 @@ pub use error::{Result, TrainerError};
 pub use evaluate::{decode, decode_on};
 pub use inference::{
     Alternative, Backend, CONFIG_VERSION, DecodingOptions, InferenceError, InputError, Languages,
-    ModelOptions, Prediction, Predictor, RunConfig, RunFiles, SplitNames, SplitSizes, TaskConfig,
-    TaskKind, Tokenizer, TrainingOptions, Vocab, padded,
+    ModelOptions, Prediction, Predictor, RunConfig, RunFiles, SplitNames, SplitSizes, Subwords,
+    TaskConfig, TaskKind, Tokenizer, TrainingOptions, Vocab, Vocabulary, padded,
 };
 pub use length_plot::{LengthCurve, bucket_label, length_table, write_length_plot};
 pub use loss::{batch_loss, token_cross_entropy};

@@ -7,6 +7,7 @@
 //!   manifest.json        data checksums, seed, backend, git commit, parameter count
 //!   source_vocab.json    vocabularies
 //!   target_vocab.json
+//!   tokenizer.json       the subword vocabulary (translation runs that have one)
 //!   model.bpk            the best model so far (by the validation score)
 //!   metrics.jsonl        one line of metrics per epoch
 //!   checkpoints/step-NNNNNNNN/{model.bpk, optimizer.bpk, state.json}
@@ -20,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::FileChecksum;
 use crate::training::Prepared;
 use crate::{Result, TrainerError};
-use inference::{RunConfig, SplitSizes, Vocab};
+use inference::{RunConfig, SplitSizes, Subwords, Vocab};
 
 /// Writes `bytes` to `path` atomically: to a temporary file beside it, flushed to disk, then
 /// renamed over `path`. A crash leaves either the old file or the new one, never a mix.
@@ -93,6 +94,10 @@ impl RunDir {
     pub fn model(&self) -> PathBuf {
         self.root.join("model.bpk")
     }
+    /// `tokenizer.json`: the subword vocabulary of a run that has one.
+    pub fn tokenizer(&self) -> PathBuf {
+        self.root.join(inference::TOKENIZER_FILE)
+    }
     /// `metrics.jsonl`.
     pub fn metrics(&self) -> PathBuf {
         self.root.join("metrics.jsonl")
@@ -139,6 +144,19 @@ impl RunDir {
             read_vocab(self.source_vocab())?,
             read_vocab(self.target_vocab())?,
         ))
+    }
+
+    /// Reads `tokenizer.json`, the subword vocabulary, when `config` says the run has one.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainerError::Io`] if missing or unreadable, [`InferenceError::Run`](inference::InferenceError::Run) if malformed.
+    pub fn read_subwords(&self, config: &RunConfig) -> Result<Option<Subwords>> {
+        if config.task.vocabulary.subwords().is_none() {
+            return Ok(None);
+        }
+        let path = self.tokenizer();
+        Ok(Some(Subwords::from_json(&path, &read(&path)?)?))
     }
 
     /// Writes the `(source, target)` vocabularies atomically.

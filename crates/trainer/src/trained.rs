@@ -157,7 +157,11 @@ impl Trained {
     /// [`InferenceError::UnknownName`](inference::InferenceError::UnknownName) for another split; the task's reading errors.
     pub fn evaluate(&self, split: &str, decoding: &DecodingOptions) -> Result<Evaluation> {
         decoding.validate()?;
-        let data = tasks::load(&self.config.task, self.config.training.seed)?;
+        let data = tasks::load(
+            &self.config.task,
+            self.config.training.seed,
+            self.subwords.as_ref(),
+        )?;
         let items = match split {
             "valid" => data.valid,
             "test" => data.test,
@@ -177,7 +181,7 @@ impl Trained {
     /// The file's reading errors, naming file and line.
     pub fn evaluate_file(&self, path: &Path, decoding: &DecodingOptions) -> Result<Evaluation> {
         decoding.validate()?;
-        let items = tasks::read_items(&self.config.task, path)?;
+        let items = tasks::read_items(&self.config.task, path, self.subwords.as_ref())?;
         self.evaluate_items(&path.display().to_string(), &items, decoding)
     }
 
@@ -201,7 +205,7 @@ impl Trained {
             .collect();
         let (_, target_tokenizer) = self.tokenizers();
         let kind = self.config.task.kind;
-        let scores = task_scores(kind, &predictions, items, target_tokenizer);
+        let scores = task_scores(kind, &predictions, items, &target_tokenizer);
         let by_length = length_buckets(&default_length_edges(kind), items)
             .into_iter()
             .map(|bucket| {
@@ -214,7 +218,12 @@ impl Trained {
                     min_len: bucket.min_len,
                     max_len: bucket.max_len,
                     items: bucket.indices.len(),
-                    scores: task_scores(kind, &chosen_predictions, &chosen_items, target_tokenizer),
+                    scores: task_scores(
+                        kind,
+                        &chosen_predictions,
+                        &chosen_items,
+                        &target_tokenizer,
+                    ),
                 }
             })
             .collect();
@@ -283,11 +292,13 @@ fn load_predictor(dir: &Path, backend: Option<Backend>) -> Result<(Predictor, Ba
     .map(|path| read(&path))
     .into_iter()
     .collect::<Result<Vec<_>>>()?;
+    let tokenizer = read_if_present(&run.tokenizer())?;
     let files = RunFiles {
         config: &files[0],
         source_vocab: &files[1],
         target_vocab: &files[2],
         model: &files[3],
+        tokenizer: tokenizer.as_deref(),
     };
     let mut predictor = Predictor::from_files(dir, files, backend.device()?)?;
     predictor.longest_source = std::fs::read(run.manifest())
@@ -295,6 +306,15 @@ fn load_predictor(dir: &Path, backend: Option<Backend>) -> Result<(Predictor, Ba
         .and_then(|b| serde_json::from_slice::<Manifest>(&b).ok())
         .map_or(0, |m| m.longest_source);
     Ok((predictor, backend))
+}
+
+/// The bytes of the file at `path`, or `None` if there is no such file.
+fn read_if_present(path: &Path) -> Result<Option<Vec<u8>>> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(TrainerError::io(path, e)),
+    }
 }
 
 /// The scores of the items whose source length (in tokens) lies in `min_len..=max_len`.

@@ -22,7 +22,7 @@ use crate::run::{EpochMetrics, Manifest, RunDir, write_atomic};
 use crate::tasks;
 use crate::{Result, TrainerError};
 use inference::RunConfig;
-use inference::Vocab;
+use inference::{Subwords, Vocab};
 
 /// Held for the whole of a training run. Burn's CPU random generator is process-wide (seeding
 /// one device seeds them all), so two runs interleaving their initialisation or dropout draws
@@ -83,21 +83,34 @@ pub struct Prepared {
     pub source_vocab: Vocab,
     /// Target vocabulary.
     pub target_vocab: Vocab,
+    /// The subword vocabulary the text is cut with (`tokenizer.json`), if the run has one.
+    pub subwords: Option<Subwords>,
     /// Training pairs as ids (over-long pairs removed).
     pub train: Vec<EncodedPair>,
     /// Validation pairs (first reference) as ids, for the validation loss.
     pub valid: Vec<EncodedPair>,
 }
 
-/// Reads the task's data and builds (or, given, reuses) its vocabularies.
+/// Reads the task's data, cut by `subwords` when the run has them, and builds (or, given,
+/// reuses) its vocabularies.
 ///
 /// # Errors
 ///
 /// The task's reading errors; [`TrainerError::Empty`]-like errors when nothing is left.
-pub fn prepare(config: &RunConfig, vocabs: Option<(Vocab, Vocab)>) -> Result<Prepared> {
-    let data = tasks::load(&config.task, config.training.seed)?;
+pub fn prepare(
+    config: &RunConfig,
+    vocabs: Option<(Vocab, Vocab)>,
+    subwords: Option<Subwords>,
+) -> Result<Prepared> {
+    let data = tasks::load(&config.task, config.training.seed, subwords.as_ref())?;
     let (source_vocab, target_vocab) = vocabs.unwrap_or_else(|| {
-        let min = config.task.min_count;
+        // Every piece of a subword vocabulary seen in training is kept: rare pieces are what
+        // spell rare words.
+        let min = if subwords.is_some() {
+            1
+        } else {
+            config.task.min_count
+        };
         (
             Vocab::build(data.train.iter().map(|p| &p.source[..]), min, None),
             Vocab::build(data.train.iter().map(|p| &p.target[..]), min, None),
@@ -129,6 +142,7 @@ pub fn prepare(config: &RunConfig, vocabs: Option<(Vocab, Vocab)>) -> Result<Pre
         data,
         source_vocab,
         target_vocab,
+        subwords,
         train,
         valid,
     })
@@ -220,12 +234,12 @@ impl Session {
         };
         config.validate()?;
         let resuming = request.resume.is_some();
-        let vocabs = if resuming {
-            Some(run.read_vocabs()?)
+        let (vocabs, subwords) = if resuming {
+            (Some(run.read_vocabs()?), run.read_subwords(&config)?)
         } else {
-            None
+            (None, tasks::learn_subwords(&config.task)?)
         };
-        let prepared = prepare(&config, vocabs)?;
+        let prepared = prepare(&config, vocabs, subwords)?;
         let device = config.backend.device()?;
         let train_device = device.clone().autodiff();
         train_device.seed(config.training.seed);
@@ -284,6 +298,9 @@ impl Session {
         run.create()?;
         run.write_config(&self.config)?;
         run.write_vocabs(&prepared.source_vocab, &prepared.target_vocab)?;
+        if let Some(subwords) = &prepared.subwords {
+            write_atomic(&run.tokenizer(), &subwords.to_json())?;
+        }
         let manifest = Manifest::new(&self.config, prepared, self.model().num_params());
         write_atomic(
             &run.manifest(),
@@ -382,8 +399,9 @@ impl Session {
             .map(|h| self.prepared.target_vocab.decode(&h.tokens))
             .collect();
         let task = self.config.task.kind;
-        let (_, target_tokenizer) = tasks::tokenizers(&self.config.task);
-        let scores = task_scores(task, &predictions, items, target_tokenizer);
+        let (_, target_tokenizer) =
+            tasks::tokenizers(&self.config.task, self.prepared.subwords.as_ref());
+        let scores = task_scores(task, &predictions, items, &target_tokenizer);
         Ok(Validation {
             loss,
             score: selection_score(task, &scores),

@@ -3,12 +3,13 @@
 pub mod cmudict;
 pub mod dates;
 pub mod parallel;
+pub mod subwords;
 
 use std::path::{Path, PathBuf};
 
 use crate::data::{EvalItem, FileChecksum, TaskData};
 use crate::{Result, TrainerError};
-use inference::{TaskConfig, TaskKind};
+use inference::{Subwords, TaskConfig, TaskKind};
 
 pub use inference::{normalise_source, tokenizers};
 
@@ -29,12 +30,33 @@ fn data_path(task: &TaskConfig) -> Result<&Path> {
     })
 }
 
-/// Reads or generates the data of `task` (`seed` drives the `dates` generator).
+/// Learns the subword vocabulary `task.vocabulary` asks for from both sides of its training
+/// split (`None` when it asks for words, or for a task other than `translate`).
+///
+/// # Errors
+///
+/// The reading errors of the training files; a vocabulary that cannot be learned.
+pub fn learn_subwords(task: &TaskConfig) -> Result<Option<Subwords>> {
+    if task.kind != TaskKind::Translate || task.vocabulary.subwords().is_none() {
+        return Ok(None);
+    }
+    let dir = data_path(task)?;
+    let train = read_parallel(task, dir, &task.split_names.train)?;
+    let texts: Vec<&str> = train
+        .lines
+        .iter()
+        .flat_map(|(s, t)| [s.as_str(), t.as_str()])
+        .collect();
+    subwords::learn(task.vocabulary, task.lowercase, &texts, dir)
+}
+
+/// Reads or generates the data of `task` (`seed` drives the `dates` generator), translation
+/// text cut by `subwords` when the run has them.
 ///
 /// # Errors
 ///
 /// The reading errors of the task's files, naming file and line.
-pub fn load(task: &TaskConfig, seed: u64) -> Result<TaskData> {
+pub fn load(task: &TaskConfig, seed: u64, subwords: Option<&Subwords>) -> Result<TaskData> {
     match task.kind {
         TaskKind::Dates => Ok(dates::generate(seed, task.dates_sizes)),
         TaskKind::G2p => {
@@ -55,7 +77,7 @@ pub fn load(task: &TaskConfig, seed: u64) -> Result<TaskData> {
         TaskKind::Translate => {
             let dir = data_path(task)?;
             let names = &task.split_names;
-            let (tokenizer, _) = tokenizers(task);
+            let (tokenizer, _) = tokenizers(task, subwords);
             let split = |stem: &str| read_parallel(task, dir, stem);
             let (train, valid, test) = (
                 split(&names.train)?,
@@ -63,9 +85,9 @@ pub fn load(task: &TaskConfig, seed: u64) -> Result<TaskData> {
                 split(&names.test)?,
             );
             Ok(TaskData {
-                train: train.pairs(tokenizer),
-                valid: valid.items(tokenizer, task.lowercase),
-                test: test.items(tokenizer, task.lowercase),
+                train: train.pairs(&tokenizer),
+                valid: valid.items(&tokenizer, task.lowercase),
+                test: test.items(&tokenizer, task.lowercase),
                 checksums: [train.checksums, valid.checksums, test.checksums].concat(),
             })
         }
@@ -81,7 +103,11 @@ pub fn load(task: &TaskConfig, seed: u64) -> Result<TaskData> {
 ///
 /// The task's reading errors, naming file and line; [`TrainerError::Empty`] for a file with
 /// no item.
-pub fn read_items(task: &TaskConfig, path: &Path) -> Result<Vec<EvalItem>> {
+pub fn read_items(
+    task: &TaskConfig,
+    path: &Path,
+    subwords: Option<&Subwords>,
+) -> Result<Vec<EvalItem>> {
     match task.kind {
         TaskKind::G2p => Ok(cmudict::Dictionary::read(path)?.items()),
         TaskKind::Translate => {
@@ -90,8 +116,8 @@ pub fn read_items(task: &TaskConfig, path: &Path) -> Result<Vec<EvalItem>> {
                 .file_name()
                 .map(|s| s.to_string_lossy())
                 .unwrap_or_default();
-            let (tokenizer, _) = tokenizers(task);
-            Ok(read_parallel(task, dir, &stem)?.items(tokenizer, task.lowercase))
+            let (tokenizer, _) = tokenizers(task, subwords);
+            Ok(read_parallel(task, dir, &stem)?.items(&tokenizer, task.lowercase))
         }
         TaskKind::Dates => dates::read_items(path),
     }
@@ -140,7 +166,7 @@ mod tests {
         task.languages = Some("de,en".parse().unwrap());
         std::fs::write(dir.path().join("mine.de"), "Ein Hund .\nZwei Katzen .\n").unwrap();
         std::fs::write(dir.path().join("mine.en"), "A dog .\nTwo cats .\n").unwrap();
-        let items = read_items(&task, &dir.path().join("mine")).unwrap();
+        let items = read_items(&task, &dir.path().join("mine"), None).unwrap();
         assert_eq!(items.len(), 2);
         assert_eq!(items[1].source_text, "Zwei Katzen .");
         assert_eq!(
@@ -148,7 +174,7 @@ mod tests {
             ["two cats ."],
             "lower-cased as in training"
         );
-        let missing = read_items(&task, &dir.path().join("other")).unwrap_err();
+        let missing = read_items(&task, &dir.path().join("other"), None).unwrap_err();
         assert!(missing.to_string().contains("other.de"), "{missing}");
 
         let g2p = TaskConfig::new(TaskKind::G2p);
@@ -158,7 +184,7 @@ mod tests {
             "READ\tR IY D\nREAD(2)\tR EH D\nable\t-0.5\tEY B AH L\n",
         )
         .unwrap();
-        let items = read_items(&g2p, &lexicon).unwrap();
+        let items = read_items(&g2p, &lexicon, None).unwrap();
         assert_eq!(items.len(), 2);
         assert_eq!(items[0].references.len(), 2);
         assert_eq!(items[1].reference_texts, ["EY B AH L"]);
@@ -166,6 +192,6 @@ mod tests {
         let dates = TaskConfig::new(TaskKind::Dates);
         let tsv = dir.path().join("mine.tsv");
         std::fs::write(&tsv, "3/3/98\t1998-03-03\n").unwrap();
-        assert_eq!(read_items(&dates, &tsv).unwrap()[0].source.len(), 6);
+        assert_eq!(read_items(&dates, &tsv, None).unwrap()[0].source.len(), 6);
     }
 }

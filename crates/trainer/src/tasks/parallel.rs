@@ -71,7 +71,7 @@ impl Parallel {
     }
 
     /// Tokenised training pairs.
-    pub fn pairs(&self, tokenizer: Tokenizer) -> Vec<Pair> {
+    pub fn pairs(&self, tokenizer: &Tokenizer) -> Vec<Pair> {
         self.lines
             .iter()
             .map(|(s, t)| Pair {
@@ -82,7 +82,7 @@ impl Parallel {
     }
 
     /// Tokenised evaluation items (one reference each), references lower-cased if asked.
-    pub fn items(&self, tokenizer: Tokenizer, lowercase: bool) -> Vec<EvalItem> {
+    pub fn items(&self, tokenizer: &Tokenizer, lowercase: bool) -> Vec<EvalItem> {
         self.lines
             .iter()
             .map(|(s, t)| {

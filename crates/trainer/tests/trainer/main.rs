@@ -10,3 +10,5 @@ mod end_to_end;
 mod provenance;
 // A training step on several threads: the same gradients, a reproducible run.
 mod data_parallel;
+// Subword vocabularies: learning, the text round trip, a run's tokenizer.json.
+mod subwords;
