@@ -6,6 +6,7 @@
 
 mod bench;
 mod bench_g2p;
+mod pack;
 mod predict;
 mod presets;
 mod train_args;
@@ -49,6 +50,9 @@ enum Command {
     /// Average a run's last K epochs (parameter by parameter) into a new run directory, which
     /// eval, predict, plot and ensembles take like any run.
     Average(AverageArgs),
+    /// Copy a run for shipping: its files but checkpoints, the model optionally in half
+    /// precision (--precision f16).
+    Pack(pack::PackArgs),
     /// Draw runs' validation score against wall-clock training minutes (from each
     /// RUN/metrics.jsonl), with other systems marked: a Markdown table, and a PNG with --png.
     Curve(CurveArgs),
@@ -653,6 +657,7 @@ fn main() -> ExitCode {
         Command::Data(args) => cmd_data(args).map_err(explain),
         Command::Compare(args) => cmd_compare(args).map_err(explain),
         Command::Average(args) => cmd_average(args).map_err(explain),
+        Command::Pack(args) => pack::cmd_pack(args).map_err(explain),
         Command::Curve(args) => cmd_curve(args).map_err(explain),
         Command::Bench(args) => cmd_bench(args).map_err(explain),
         Command::Web(args) => web::cmd_web(args).map_err(explain),

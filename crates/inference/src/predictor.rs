@@ -357,7 +357,8 @@ fn read_subwords(dir: &Path, config: &RunConfig, bytes: Option<&[u8]>) -> Result
 }
 
 /// Loads burnpack parameters (the bytes of the file `path`) into `model`, checking every
-/// shape.
+/// shape. Parameters stored in another precision (a run packed in half precision) are read
+/// into the model's own.
 ///
 /// # Errors
 ///
@@ -370,7 +371,7 @@ pub fn load_model_bytes(model: Seq2Seq, path: &Path, bytes: Vec<u8>) -> Result<S
             format!("not a readable model file (truncated or corrupt?): {e}"),
         )
     })?;
-    model.try_load_record(record).map_err(|e| {
+    model.try_load_record(record.cast_to_module_dtype()).map_err(|e| {
         InferenceError::run(
             path,
             format!("the weights do not fit this run's configuration and vocabularies: {e}"),

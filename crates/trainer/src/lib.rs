@@ -38,6 +38,7 @@ mod line_chart;
 mod loss;
 pub mod metrics;
 mod optimizer;
+mod pack;
 mod plot;
 mod progress;
 mod run;
@@ -48,6 +49,7 @@ mod trained;
 mod training;
 
 pub use average::{Averaged, average_checkpoints, average_models};
+pub use pack::{Packed, Precision, pack_run};
 pub use batch::{Batch, EncodedPair, make_batch, target_tokens};
 pub use checkpoint::model_bytes;
 pub use data::{EvalItem, FileChecksum, Pair, TaskData};
