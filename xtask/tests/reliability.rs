@@ -223,7 +223,7 @@ fn damaged_run_directories_are_reported() {
         &eval(&run),
         &[
             "config.json",
-            "format version 99 is newer than this build reads (2)",
+            "format version 99 is newer than this build reads (3)",
         ],
     );
 

@@ -12,10 +12,12 @@ use serde::{Deserialize, Serialize};
 use crate::backend::Backend;
 use crate::{InferenceError, Result};
 
-/// The newest `config.json` format this build reads and writes. Version 2 names the parts of
-/// `languages`, `split_names` and `dates_sizes`, which version 1 wrote as arrays; version-1
-/// files still load ([`RunConfig::parse`] upgrades them).
-pub const CONFIG_VERSION: u32 = 2;
+/// The newest `config.json` format this build reads and writes. Version 3 writes in `task`
+/// only the fields of the run's task (a `g2p` run no longer carries Multi30k's split names)
+/// and adds `vocabulary`; version 2 named the parts of `languages`, `split_names` and
+/// `dates_sizes`, which version 1 wrote as arrays. Files of versions 1 and 2 still load
+/// ([`RunConfig::parse`] upgrades them; a field a file lacks takes its task's default).
+pub const CONFIG_VERSION: u32 = 3;
 
 /// Which task a run trains on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -247,8 +249,10 @@ impl<'de> Deserialize<'de> for Vocabulary {
     }
 }
 
-/// Where a task's data comes from, and how it is cut into tokens.
+/// Where a task's data comes from, and how it is cut into tokens. `config.json` holds only the
+/// fields of its task ([`TaskKind`]); the others keep their defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(into = "TaskFile", from = "TaskFile")]
 pub struct TaskConfig {
     /// The task.
     pub kind: TaskKind,
@@ -268,7 +272,6 @@ pub struct TaskConfig {
     pub dates_sizes: SplitSizes,
     /// `translate`: words, or a learned subword vocabulary (absent from, and `words` in,
     /// configurations written before subwords).
-    #[serde(default)]
     pub vocabulary: Vocabulary,
     /// Tokens seen fewer times in training become `<unk>` (with a subword vocabulary every
     /// piece of the training split is kept: no piece is rare enough to drop).
@@ -299,6 +302,76 @@ impl TaskConfig {
             vocabulary: Vocabulary::Words,
             min_count: if kind == TaskKind::Translate { 2 } else { 1 },
             max_train_len: None,
+        }
+    }
+}
+
+/// The file form of [`TaskConfig`]: each field present only for the tasks it applies to.
+#[derive(Serialize, Deserialize)]
+struct TaskFile {
+    kind: TaskKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    data: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    test_data: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    languages: Option<Languages>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    split_names: Option<SplitNames>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    lowercase: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    vocabulary: Option<Vocabulary>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dev_every: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dates_sizes: Option<SplitSizes>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    min_count: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_train_len: Option<usize>,
+}
+
+impl From<TaskConfig> for TaskFile {
+    fn from(task: TaskConfig) -> Self {
+        let (g2p, translate, dates) = (
+            task.kind == TaskKind::G2p,
+            task.kind == TaskKind::Translate,
+            task.kind == TaskKind::Dates,
+        );
+        Self {
+            kind: task.kind,
+            data: task.data,
+            test_data: task.test_data.filter(|_| g2p),
+            languages: task.languages.filter(|_| translate),
+            split_names: translate.then_some(task.split_names),
+            lowercase: translate.then_some(task.lowercase),
+            vocabulary: translate.then_some(task.vocabulary),
+            dev_every: g2p.then_some(task.dev_every),
+            dates_sizes: dates.then_some(task.dates_sizes),
+            min_count: Some(task.min_count),
+            max_train_len: task.max_train_len,
+        }
+    }
+}
+
+impl From<TaskFile> for TaskConfig {
+    /// The task's defaults, overlaid with the fields the file has (a version-2 file has every
+    /// field, those of other tasks included).
+    fn from(file: TaskFile) -> Self {
+        let defaults = TaskConfig::new(file.kind);
+        Self {
+            kind: file.kind,
+            data: file.data,
+            test_data: file.test_data,
+            languages: file.languages.or(defaults.languages),
+            split_names: file.split_names.unwrap_or(defaults.split_names),
+            lowercase: file.lowercase.unwrap_or(defaults.lowercase),
+            vocabulary: file.vocabulary.unwrap_or(defaults.vocabulary),
+            dev_every: file.dev_every.unwrap_or(defaults.dev_every),
+            dates_sizes: file.dates_sizes.unwrap_or(defaults.dates_sizes),
+            min_count: file.min_count.unwrap_or(defaults.min_count),
+            max_train_len: file.max_train_len,
         }
     }
 }
@@ -600,6 +673,13 @@ impl RunConfig {
             ));
         }
         self.decoding.validate()?;
+        if self.task.kind != TaskKind::Translate && self.task.vocabulary != Vocabulary::Words {
+            return Err(InferenceError::invalid(
+                "task.vocabulary",
+                self.task.vocabulary,
+                "subword vocabularies are for the translate task (the others read letters)",
+            ));
+        }
         if self.task.kind != TaskKind::Dates && self.task.data.is_none() {
             return Err(InferenceError::invalid(
                 "task.data",
@@ -636,12 +716,15 @@ impl RunConfig {
         if version == 1 {
             upgrade_from_v1(&mut value);
         }
+        if let Some(fields) = value.as_object_mut() {
+            fields.insert("version".into(), CONFIG_VERSION.into());
+        }
         serde_json::from_value(value)
             .map_err(|e| InferenceError::run(path, format!("not a valid run configuration: {e}")))
     }
 }
 
-/// Rewrites a version-1 `config.json` as version 2: the arrays of `task.languages`,
+/// Rewrites a version-1 `config.json`'s task as version 2 writes it: the arrays of `task.languages`,
 /// `task.split_names` and `task.dates_sizes` become objects with named parts. Anything not of
 /// the version-1 shape is left for the parser to report.
 fn upgrade_from_v1(config: &mut serde_json::Value) {
@@ -659,9 +742,6 @@ fn upgrade_from_v1(config: &mut serde_json::Value) {
                 task.insert(field.into(), serde_json::Value::Object(named.collect()));
             }
         }
-    }
-    if let Some(fields) = config.as_object_mut() {
-        fields.insert("version".into(), CONFIG_VERSION.into());
     }
 }
 
@@ -736,19 +816,51 @@ mod tests {
     }
 
     #[test]
-    fn version_2_names_every_part_and_reads_back_the_same() {
-        let config = RunConfig::new(TaskKind::Translate, Backend::Flex);
+    fn version_3_names_every_part_of_its_task_only_and_reads_back_the_same() {
+        let mut config = RunConfig::new(TaskKind::Translate, Backend::Flex);
+        config.task.vocabulary = Vocabulary::Bpe(8000);
         let json = serde_json::to_value(&config).unwrap();
-        assert_eq!(json["version"], 2);
+        assert_eq!(json["version"], 3);
         assert_eq!(json["task"]["languages"]["source"], "de");
         assert_eq!(json["task"]["languages"]["target"], "en");
         assert_eq!(json["task"]["split_names"]["valid"], "val");
-        assert_eq!(json["task"]["dates_sizes"]["train"], 20_000);
+        assert_eq!(json["task"]["vocabulary"], "bpe:8000");
+        for other in ["dates_sizes", "dev_every", "test_data"] {
+            assert!(json["task"].get(other).is_none(), "{other} in {json}");
+        }
         let bytes = serde_json::to_vec(&json).unwrap();
         assert_eq!(
             RunConfig::parse(Path::new("c.json"), &bytes).unwrap(),
             config
         );
+
+        let g2p = serde_json::to_value(RunConfig::new(TaskKind::G2p, Backend::Flex)).unwrap();
+        let task = g2p["task"].as_object().unwrap();
+        let mut fields: Vec<&str> = task.keys().map(String::as_str).collect();
+        fields.sort_unstable();
+        assert_eq!(
+            fields,
+            ["dev_every", "kind", "min_count"],
+            "no data set yet"
+        );
+        let dates = serde_json::to_value(RunConfig::new(TaskKind::Dates, Backend::Flex)).unwrap();
+        assert_eq!(dates["task"]["dates_sizes"]["train"], 20_000);
+        assert!(dates["task"].get("split_names").is_none());
+    }
+
+    #[test]
+    fn a_version_2_file_with_every_task_s_fields_still_loads() {
+        let mut v2 = serde_json::to_value(RunConfig::new(TaskKind::G2p, Backend::Flex)).unwrap();
+        v2["version"] = 2.into();
+        v2["task"]["split_names"] = serde_json::json!({"train": "a", "valid": "b", "test": "c"});
+        v2["task"]["dates_sizes"] = serde_json::json!({"train": 5, "valid": 6, "test": 7});
+        v2["task"]["lowercase"] = true.into();
+        v2["task"]["languages"] = serde_json::Value::Null;
+        let bytes = serde_json::to_vec(&v2).unwrap();
+        let config = RunConfig::parse(Path::new("c.json"), &bytes).unwrap();
+        assert_eq!(config.version, CONFIG_VERSION);
+        assert_eq!(config.task.kind, TaskKind::G2p);
+        assert_eq!(config.task.vocabulary, Vocabulary::Words);
     }
 
     #[test]
