@@ -176,6 +176,24 @@ impl Predictor {
         })
     }
 
+    /// The tokens the model reads for `input`: normalised as the task reads it, tokenised, and,
+    /// with a subword vocabulary, each piece the source vocabulary lacks spelled in pieces it
+    /// has ([`Vocab::split_unknown`]).
+    pub fn source_tokens(&self, input: &str) -> Vec<String> {
+        let (source_tokenizer, _) = self.tokenizers();
+        let tokens = source_tokenizer.tokenize(&normalise_source(&self.config.task, input));
+        self.known_source_pieces(tokens)
+    }
+
+    /// `tokens` with, for a subword run, every piece the source vocabulary lacks spelled in
+    /// pieces it has; other runs' tokens as they are.
+    pub fn known_source_pieces(&self, tokens: Vec<String>) -> Vec<String> {
+        match self.subwords {
+            Some(_) => self.source_vocab.split_unknown(&tokens),
+            None => tokens,
+        }
+    }
+
     /// The run's `(source, target)` tokenizers.
     pub fn tokenizers(&self) -> (Tokenizer, Tokenizer) {
         tokenizers(&self.config.task, self.subwords.as_ref())
@@ -231,10 +249,9 @@ impl Predictor {
             )
             .into());
         }
-        let (source_tokenizer, _) = self.tokenizers();
         let tokens_of: Vec<Vec<String>> = inputs
             .iter()
-            .map(|input| source_tokenizer.tokenize(&normalise_source(&self.config.task, input)))
+            .map(|input| self.source_tokens(input))
             .collect();
         let sources: Vec<Vec<usize>> = tokens_of
             .iter()
@@ -371,10 +388,12 @@ pub fn load_model_bytes(model: Seq2Seq, path: &Path, bytes: Vec<u8>) -> Result<S
             format!("not a readable model file (truncated or corrupt?): {e}"),
         )
     })?;
-    model.try_load_record(record.cast_to_module_dtype()).map_err(|e| {
-        InferenceError::run(
-            path,
-            format!("the weights do not fit this run's configuration and vocabularies: {e}"),
-        )
-    })
+    model
+        .try_load_record(record.cast_to_module_dtype())
+        .map_err(|e| {
+            InferenceError::run(
+                path,
+                format!("the weights do not fit this run's configuration and vocabularies: {e}"),
+            )
+        })
 }

@@ -124,6 +124,45 @@ impl Vocab {
         self.ids.contains_key(token)
     }
 
+    /// `pieces` with each one this vocabulary lacks split into the longest pieces it has, left
+    /// to right (a character it has in no piece stays, to be read as `<unk>`). For subword
+    /// pieces: a piece the joint tokenizer learned from the other language (`▁catcher` in a
+    /// German sentence) is read as the German pieces that spell it (`▁c`, `atch`, `er`), as
+    /// subword-nmt's vocabulary filter does, rather than as `<unk>`.
+    ///
+    /// ```
+    /// use inference::Vocab;
+    /// let pieces = ["▁c", "atch", "er", "▁ein"].map(String::from);
+    /// let vocab = Vocab::build([&pieces[..]], 1, None);
+    /// let split = vocab.split_unknown(&["▁ein", "▁catcher", "▁x"].map(String::from));
+    /// assert_eq!(split, ["▁ein", "▁c", "atch", "er", "▁x"]);
+    /// ```
+    pub fn split_unknown(&self, pieces: &[String]) -> Vec<String> {
+        let mut out = Vec::with_capacity(pieces.len());
+        for piece in pieces {
+            if self.contains(piece) {
+                out.push(piece.clone());
+                continue;
+            }
+            let chars: Vec<(usize, char)> = piece.char_indices().collect();
+            let mut start = 0;
+            while start < chars.len() {
+                let from = chars[start].0;
+                let end = (start + 1..=chars.len())
+                    .rev()
+                    .find(|&end| {
+                        let to = chars.get(end).map_or(piece.len(), |c| c.0);
+                        self.contains(&piece[from..to])
+                    })
+                    .unwrap_or(start + 1);
+                let to = chars.get(end).map_or(piece.len(), |c| c.0);
+                out.push(piece[from..to].to_string());
+                start = end;
+            }
+        }
+        out
+    }
+
     /// The ids of `tokens` (unknown ones become [`Vocab::UNK_ID`]).
     pub fn encode(&self, tokens: &[String]) -> Vec<usize> {
         tokens.iter().map(|t| self.id(t)).collect()

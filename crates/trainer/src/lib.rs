@@ -49,7 +49,6 @@ mod trained;
 mod training;
 
 pub use average::{Averaged, average_checkpoints, average_models};
-pub use pack::{Packed, Precision, pack_run};
 pub use batch::{Batch, EncodedPair, make_batch, target_tokens};
 pub use checkpoint::model_bytes;
 pub use data::{EvalItem, FileChecksum, Pair, TaskData};
@@ -64,6 +63,7 @@ pub use inference::{
 pub use length_plot::{LengthCurve, bucket_label, length_table, write_length_plot};
 pub use loss::{batch_loss, token_cross_entropy};
 pub use optimizer::{FusedAdam, adam};
+pub use pack::{Packed, Precision, pack_run};
 pub use plot::{PictureFiles, write_attention_pictures};
 pub use run::{EpochMetrics, RunDir, git_commit_in};
 pub use text_file::{TextFile, parse_text, read_text_file};

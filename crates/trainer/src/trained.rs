@@ -194,7 +194,10 @@ impl Trained {
     ) -> Result<Evaluation> {
         let sources: Vec<Vec<usize>> = items
             .iter()
-            .map(|i| self.source_vocab.encode(&i.source))
+            .map(|i| {
+                let pieces = self.known_source_pieces(i.source.clone());
+                self.source_vocab.encode(&pieces)
+            })
             .collect();
         let started = std::time::Instant::now();
         let hyps = decode(&self.models, &sources, decoding, &self.device)?;

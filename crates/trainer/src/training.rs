@@ -133,10 +133,16 @@ pub fn prepare(
             "no training pair is that short",
         ));
     }
+    // A validation sentence may hold a piece its side never had in training (the joint
+    // vocabulary learned it from the other language): spelled in known pieces, as at prediction.
+    let known = |source: &[String]| match subwords {
+        Some(_) => source_vocab.split_unknown(source),
+        None => source.to_vec(),
+    };
     let valid = data
         .valid
         .iter()
-        .map(|i| encode(&i.source, &i.references[0]))
+        .map(|i| encode(&known(&i.source), &i.references[0]))
         .collect();
     Ok(Prepared {
         data,
