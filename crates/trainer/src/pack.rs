@@ -1,6 +1,6 @@
 //! Packing a run for shipping: a new run directory with what prediction, evaluation and
-//! pictures read (configuration, manifest, vocabularies, tokenizer, per-epoch metrics, the best
-//! model), without checkpoints, the model's parameters optionally stored in half precision
+//! pictures read (configuration, manifest, vocabularies, tokenizer, per-epoch metrics, what an
+//! averaged run was averaged from, the best model), without checkpoints, the model's parameters optionally stored in half precision
 //! (IEEE binary16: half the bytes; they are read back into single precision, so decoding runs
 //! as before on values rounded to 11 significant bits).
 
@@ -64,7 +64,7 @@ pub fn pack_run(run_dir: &Path, out: &Path, precision: Precision) -> Result<Pack
     let mut files = vec!["model.bpk".to_string()];
     // `config.json` last: it is what marks a directory as holding a run, so an interrupted
     // pack can simply be run again.
-    let optional = [TOKENIZER_FILE, "metrics.jsonl"];
+    let optional = [TOKENIZER_FILE, "metrics.jsonl", "averaged.json"];
     let required = ["source_vocab.json", "target_vocab.json", "manifest.json"];
     for name in required.iter().chain(&optional).chain(&["config.json"]) {
         let from = run_dir.join(name);
