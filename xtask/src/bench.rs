@@ -97,7 +97,7 @@ pub fn run(
             ids(batch, len, 5, &train_device),
         );
         let ms = timed(steps, || {
-            model = train_step(&model, &mut optim, 1e-3, (&src, &tgt), threads);
+            model = train_step(&model, &mut optim, (1e-3, 0.0), (&src, &tgt), threads);
             let _ = device.sync();
         });
         line("train_step", batch, len, ms)?;
@@ -131,30 +131,67 @@ pub fn run(
         &serde_json::json!({"impl": "ours", "backend": backend.name(), "bench": "peak_rss", "mib": peak_rss_mib()}),
     )?;
     // After `peak_rss`, so that the spec's memory figure stays the spec model's alone.
-    let ms = g2p_train_step(&train_device, steps, threads)?;
-    line("g2p_train_step", G2P_BATCH, G2P_LEN, ms)
+    for workload in [G2P_STEP, TRANSLATE_STEP] {
+        let ms = preset_train_step(&workload, &train_device, steps, threads)?;
+        line(workload.bench, workload.batch, workload.len, ms)?;
+    }
+    Ok(())
 }
 
-/// The `g2p_train_step` workload's batch and source/target length (CMUdict words are about 8
-/// letters and 7 phonemes long).
-const G2P_BATCH: usize = 64;
-const G2P_LEN: usize = 8;
-/// The shipped G2P model's vocabulary sizes: letters and phonemes, specials included.
-const G2P_VOCAB: (usize, usize) = (31, 43);
+/// A training step of a preset's model at the shape of its data.
+struct PresetStep {
+    /// The workload's name in the output.
+    bench: &'static str,
+    /// The preset whose model (and learning rate, label smoothing) is timed.
+    preset: &'static str,
+    /// Source and target vocabulary sizes, specials included.
+    vocab: (usize, usize),
+    /// Sentences per batch (the preset's).
+    batch: usize,
+    /// Source and target length.
+    len: usize,
+}
 
-/// Mean milliseconds of a training step of the `g2p-cmudict` preset's model (its options read
-/// from the preset itself; dropout on, as in training) on the `G2P_BATCH × G2P_LEN` batch with
-/// the spec's deterministic ids, split over `threads` shards; `bench/g2p_torch_ref.py` is its
-/// PyTorch twin.
-fn g2p_train_step(device: &Device, steps: usize, threads: usize) -> Result<f64, TrainerError> {
-    let config = crate::presets::run_config("g2p-cmudict")?;
-    let (source_vocab, target_vocab) = G2P_VOCAB;
+/// `g2p_train_step`: the shipped G2P model's shape (letters and phonemes; CMUdict words are
+/// about 8 letters and 7 phonemes long); `bench/g2p_torch_ref.py` is its PyTorch twin.
+const G2P_STEP: PresetStep = PresetStep {
+    bench: "g2p_train_step",
+    preset: "g2p-cmudict",
+    vocab: (31, 43),
+    batch: 64,
+    len: 8,
+};
+
+/// `translate_train_step`: the `multi30k-de-en` preset's model with the subword vocabularies
+/// its BPE 8000 learns on Multi30k (5 888 German and 4 501 English pieces seen in training),
+/// batch 128 of 16 pieces (a Multi30k sentence is 13–15 pieces long): the output layer and its
+/// softmax over 4 501 pieces are a large share of the step. `bench/translate_torch_ref.py` is
+/// its PyTorch twin.
+const TRANSLATE_STEP: PresetStep = PresetStep {
+    bench: "translate_train_step",
+    preset: "multi30k-de-en",
+    vocab: (5_888, 4_501),
+    batch: 128,
+    len: 16,
+};
+
+/// Mean milliseconds of a training step of `workload`'s preset model (its options read from
+/// the preset itself; dropout and label smoothing on, as in training) on a `batch × len` batch
+/// with the spec's deterministic ids, split over `threads` shards.
+fn preset_train_step(
+    workload: &PresetStep,
+    device: &Device,
+    steps: usize,
+    threads: usize,
+) -> Result<f64, TrainerError> {
+    let config = crate::presets::run_config(workload.preset)?;
+    let (source_vocab, target_vocab) = workload.vocab;
     let mut model = config
         .model
         .seq2seq(source_vocab, target_vocab)
         .init(device)?;
     let mut optim = trainer::adam();
-    let (batch, len) = (G2P_BATCH, G2P_LEN);
+    let (batch, len) = (workload.batch, workload.len);
     let ids = |factor: usize, vocab: usize| {
         let data: Vec<i64> = (0..batch * len)
             .map(|k| ((factor * k) % vocab) as i64)
@@ -162,20 +199,30 @@ fn g2p_train_step(device: &Device, steps: usize, threads: usize) -> Result<f64, 
         Tensor::<2, Int>::from_data(TensorData::new(data, [batch, len]), device)
     };
     let (src, tgt) = (ids(7, source_vocab), ids(5, target_vocab));
-    let learning_rate = config.training.learning_rate;
+    let (learning_rate, smoothing) = (
+        config.training.learning_rate,
+        config.training.label_smoothing,
+    );
     Ok(timed(steps, || {
-        model = train_step(&model, &mut optim, learning_rate, (&src, &tgt), threads);
+        model = train_step(
+            &model,
+            &mut optim,
+            (learning_rate, smoothing),
+            (&src, &tgt),
+            threads,
+        );
         let _ = device.sync();
     }))
 }
 
-/// One Adam step of `model` on the batch `(src, tgt)` (`[batch, len]` each, every row of full
-/// length), its gradients summed over `threads` shards. The loss counts every target token, as
-/// the spec's does (its ids include 0, our `<pad>`).
+/// One Adam step of `model` at `learning_rate` on the batch `(src, tgt)` (`[batch, len]` each,
+/// every row of full length), with label smoothing `smoothing`, its gradients summed over
+/// `threads` shards. The loss counts every target token, as the spec's does (its ids include
+/// 0, our `<pad>`).
 fn train_step(
     model: &Seq2Seq,
     optim: &mut burn::optim::ModuleOptimizer,
-    learning_rate: f64,
+    (learning_rate, smoothing): (f64, f64),
     (src, tgt): (&Tensor<2, Int>, &Tensor<2, Int>),
     threads: usize,
 ) -> Seq2Seq {
@@ -186,7 +233,7 @@ fn train_step(
         let range = shard[0]..shard[0] + shard.len();
         let (src, tgt) = (src.clone().slice(range.clone()), tgt.clone().slice(range));
         let out = model.forward(src, &vec![len; shard.len()], tgt.clone())?;
-        let loss = token_cross_entropy(out.logits, tgt, None, 0.0);
+        let loss = token_cross_entropy(out.logits, tgt, None, smoothing);
         Ok(loss * ((shard.len() * len) as f32 / tokens))
     })
     .expect("lengths fit");
@@ -217,6 +264,8 @@ pub struct SideBySide {
     pub script: PathBuf,
     /// `bench/g2p_torch_ref.py`, the `g2p_train_step` workload's PyTorch twin.
     pub g2p_script: PathBuf,
+    /// `bench/translate_torch_ref.py`, the `translate_train_step` workload's PyTorch twin.
+    pub translate_script: PathBuf,
     /// Alternating rounds.
     pub rounds: usize,
 }
@@ -292,6 +341,11 @@ pub fn side_by_side(plan: &SideBySide) -> Result<(), TrainerError> {
             &plan.g2p_script,
             "bench/g2p_torch_ref.py",
         ),
+        (
+            "--translate-torch-ref",
+            &plan.translate_script,
+            "bench/translate_torch_ref.py",
+        ),
     ] {
         if !script.is_file() {
             return Err(TrainerError::invalid(
@@ -326,8 +380,12 @@ pub fn side_by_side(plan: &SideBySide) -> Result<(), TrainerError> {
         for (key, value) in keyed(&json_lines(command, "xtask bench")?) {
             ours.entry(key).or_default().push(value);
         }
-        let twin = torch(&plan.g2p_script);
-        for (command, what) in [(spec, "torch_ref.py"), (twin, "g2p_torch_ref.py")] {
+        let twins = [
+            (spec, "torch_ref.py"),
+            (torch(&plan.g2p_script), "g2p_torch_ref.py"),
+            (torch(&plan.translate_script), "translate_torch_ref.py"),
+        ];
+        for (command, what) in twins {
             for (key, value) in keyed(&json_lines(command, what)?) {
                 theirs.entry(key).or_default().push(value);
             }

@@ -137,6 +137,9 @@ struct BenchArgs {
     /// The PyTorch twin of the `g2p_train_step` workload (with --torch).
     #[arg(long, default_value = "bench/g2p_torch_ref.py")]
     g2p_torch_ref: PathBuf,
+    /// The PyTorch twin of the `translate_train_step` workload (with --torch).
+    #[arg(long, default_value = "bench/translate_torch_ref.py")]
+    translate_torch_ref: PathBuf,
     /// Alternating rounds (with --torch or --phonetisaurus).
     #[arg(long, default_value_t = 3)]
     rounds: usize,
@@ -602,6 +605,7 @@ fn cmd_bench(args: BenchArgs) -> Result<(), TrainerError> {
             python: python.clone(),
             script: args.torch_ref.clone(),
             g2p_script: args.g2p_torch_ref.clone(),
+            translate_script: args.translate_torch_ref.clone(),
             rounds: args.rounds,
         }),
     }
