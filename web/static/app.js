@@ -2,8 +2,11 @@
 import init, { Model } from './pkg/seq2seq_web.js';
 
 const RUN_FILES = ['config.json', 'source_vocab.json', 'target_vocab.json', 'model.bpk'];
+// Read when the run has them: the longest training source (for a warning) and a translation
+// run's subword vocabulary.
+const OPTIONAL_FILES = ['manifest.json', 'tokenizer.json'];
 const $ = (id) => document.getElementById(id);
-const state = { model: null, prediction: null, step: 0, timer: null };
+const state = { model: null, prediction: null, step: 0, timer: null, ready: '', layout: null };
 
 // What tests and curious users can reach from the console.
 window.seq2seq = { state, timings: {}, predict: (text, beam = 1, nBest = 1) => JSON.parse(state.model.predict(text, beam, nBest)) };
@@ -22,36 +25,71 @@ async function fetchBytes(url, optional = false) {
   return new Uint8Array(await response.arrayBuffer());
 }
 
-// Builds the model from the four files' bytes (and the manifest's, when there is one).
-function useRun(files, manifest, from) {
-  const model = new Model(...files, manifest);
+const PROMPTS = {
+  g2p: ['Word', 'type a word'],
+  translate: ['Sentence', 'type a German sentence, e.g. Ein Mann fährt mit dem Fahrrad.'],
+};
+
+// Builds the model from a run's required files' bytes and its optional ones (by name).
+function useRun(files, optional, from) {
+  const model = new Model(...files, optional['manifest.json'], optional['tokenizer.json']);
   state.model?.free();
   state.model = model;
   $('source').textContent = from;
   $('beam').value = String(Math.min(Math.max(model.defaultBeam, 1), 5));
+  const [label, placeholder] = PROMPTS[model.task] ?? ['Text', 'type a line'];
+  $('word-label').textContent = label;
+  $('word').placeholder = placeholder;
+  document.body.dataset.task = model.task;
   for (const id of ['word', 'beam']) $(id).disabled = false;
-  setStatus(`Ready: a ${model.task} model. Type ${model.task === 'g2p' ? 'a word' : 'a line'}.`);
+  state.ready = `Ready: a ${model.task} model. Type ${label === 'Word' ? 'a word' : `a ${label.toLowerCase()}`}.`;
+  setStatus(state.ready);
   document.body.dataset.state = 'ready';
   render();
 }
 
 async function loadFromServer(base) {
+  document.body.dataset.state = 'loading';
   const files = await Promise.all(RUN_FILES.map((name) => fetchBytes(base + name)));
-  const manifest = await fetchBytes(base + 'manifest.json', true);
-  useRun(files, manifest, base);
+  const optional = {};
+  for (const name of OPTIONAL_FILES) optional[name] = await fetchBytes(base + name, true);
+  useRun(files, optional, base);
 }
 
-// A run directory (or its files) picked by the user.
+// The runs the page was built with (`models/index.json`), offered in the model menu.
+async function loadIndex() {
+  const response = await fetch('models/index.json');
+  if (!response.ok) throw new Error(`models/index.json: ${response.status} ${response.statusText}`);
+  const runs = await response.json();
+  $('model').replaceChildren(...runs.map((run) => element('option', `${run.name} (${run.task})`, { value: run.path })));
+  $('model').disabled = runs.length < 2;
+  return runs;
+}
+
+// A run directory picked by the user: only the files directly in the picked folder count, so a
+// run's checkpoints (`checkpoints/step-*/model.bpk`) or the runs inside a folder of runs are
+// never mistaken for its files.
 async function loadFromPicker(fileList) {
-  const byName = new Map([...fileList].map((f) => [f.name, f]));
+  const files = [...fileList];
+  const parts = (file) => (file.webkitRelativePath || file.name).split('/');
+  const top = files.filter((file) => parts(file).length <= 2);
+  const byName = new Map(top.map((file) => [file.name, file]));
   const missing = RUN_FILES.filter((name) => !byName.has(name));
   if (missing.length > 0) {
+    const runs = [...new Set(files
+      .filter((file) => parts(file).length === 3 && file.name === 'config.json')
+      .map((file) => parts(file)[1]))].sort();
+    if (runs.length > 0) {
+      throw new Error(`not one run: the folder holds ${runs.length === 1 ? 'the run' : `${runs.length} runs`} ${runs.join(', ')}; pick one of them`);
+    }
     throw new Error(`not a run directory of ours: ${missing.join(', ')} missing (a run holds ${RUN_FILES.join(', ')})`);
   }
   const bytes = async (name) => new Uint8Array(await byName.get(name).arrayBuffer());
-  const files = await Promise.all(RUN_FILES.map(bytes));
-  const manifest = byName.has('manifest.json') ? await bytes('manifest.json') : undefined;
-  useRun(files, manifest, [...byName.values()][0].webkitRelativePath.split('/')[0] || 'your files');
+  const required = await Promise.all(RUN_FILES.map(bytes));
+  const optional = {};
+  for (const name of OPTIONAL_FILES) optional[name] = byName.has(name) ? await bytes(name) : undefined;
+  const first = parts(byName.get('config.json'));
+  useRun(required, optional, first.length === 2 ? first[0] : 'your files');
 }
 
 function render() {
@@ -68,7 +106,7 @@ function render() {
   window.seq2seq.timings.lastPredictionMs = performance.now() - started;
   window.seq2seq.timings.firstPrediction ??= performance.now();
   state.prediction = line.error ? null : line;
-  if (line.error) setStatus(line.error, true);
+  setStatus(line.error ?? state.ready, Boolean(line.error));
   state.step = 0;
   draw();
 }
@@ -122,15 +160,31 @@ function svg(tag, attributes = {}, text) {
 }
 
 const color = (w) => `hsl(215, 80%, ${Math.round(97 - 62 * w)}%)`;
+const textWidth = (text) => 8.6 * [...text].length;
+
+// Where the picture's parts go: cells as wide as the longest input token needs (pieces of a
+// sentence are tilted), row labels as wide as the longest output token.
+function layout(p, labels) {
+  const longest = Math.max(...p.source_tokens.map((t) => [...t].length));
+  const tilted = longest > 2;
+  const cell = tilted ? 30 : 34;
+  const left = Math.max(60, 16 + Math.max(...labels.map(textWidth)));
+  const top = tilted ? 14 + 0.72 * Math.max(...p.source_tokens.map(textWidth)) : 28;
+  return { cell, left, top, tilted };
+}
 
 function drawHeatmap(p) {
-  const cell = 34, left = 60, top = 28;
   const labels = rowLabels(p);
+  const { cell, left, top, tilted } = state.layout = layout(p, labels);
   const map = $('heatmap');
-  map.setAttribute('width', left + cell * p.source_tokens.length + 4);
+  map.setAttribute('width', left + cell * p.source_tokens.length + 40);
   map.setAttribute('height', top + cell * labels.length + 4);
-  const children = p.source_tokens.map((t, j) =>
-    svg('text', { x: left + cell * j + cell / 2, y: top - 8, 'text-anchor': 'middle', class: 'column' }, t));
+  const children = p.source_tokens.map((t, j) => {
+    const x = left + cell * j + cell / 2;
+    return tilted
+      ? svg('text', { x, y: top - 6, transform: `rotate(-45 ${x} ${top - 6})`, class: 'column' }, t)
+      : svg('text', { x, y: top - 8, 'text-anchor': 'middle', class: 'column' }, t);
+  });
   p.weights.forEach((weights, i) => {
     const row = svg('g', { class: i < p.output_tokens.length ? 'row' : 'row end', 'data-step': i });
     row.append(svg('text', { x: left - 8, y: top + cell * i + cell / 2 + 5, 'text-anchor': 'end' }, labels[i]));
@@ -146,11 +200,25 @@ function drawHeatmap(p) {
   map.replaceChildren(...children);
 }
 
-// The current step: its row outlined, the others faded, the input's letters lit by its weights.
+// The colour scale: what a cell's colour says its weight is.
+function drawScale() {
+  const steps = 10, width = 22, x0 = 30;
+  const children = [svg('text', { x: 0, y: 15 }, 'weight')];
+  for (let k = 0; k <= steps; k++) {
+    children.push(svg('rect', { x: x0 + 12 + k * width, y: 2, width, height: 16, fill: color(k / steps) }));
+  }
+  for (const w of [0, 0.5, 1]) {
+    children.push(svg('text', { x: x0 + 12 + w * steps * width + width / 2, y: 31, 'text-anchor': 'middle' }, String(w)));
+  }
+  $('scale').replaceChildren(...children);
+}
+
+// The current step: its row outlined, the others faded, the input's tokens lit by its weights.
 function drawStep() {
   const p = state.prediction;
   if (!p) return;
-  const i = state.step, cell = 34, top = 28;
+  const i = state.step;
+  const { cell, top } = state.layout;
   $('current').setAttribute('y', top + cell * i - 1);
   for (const row of $('heatmap').querySelectorAll('g.row')) {
     row.classList.toggle('faded', Number(row.dataset.step) !== i);
@@ -169,7 +237,7 @@ function drawStep() {
 function stopPlaying() {
   clearInterval(state.timer);
   state.timer = null;
-  $('play').textContent = '▶ Play';
+  $('play').textContent = 'Play';
 }
 
 function play() {
@@ -177,7 +245,7 @@ function play() {
   const p = state.prediction;
   if (!p) return;
   if (state.step >= p.weights.length - 1) state.step = -1;
-  $('play').textContent = '⏸ Pause';
+  $('play').textContent = 'Pause';
   const next = () => {
     if (state.step >= p.weights.length - 1) return stopPlaying();
     state.step += 1;
@@ -201,9 +269,21 @@ $('files').addEventListener('change', async (event) => {
   }
 });
 
+$('model').addEventListener('change', async () => {
+  try {
+    setStatus('Loading the model…');
+    await loadFromServer($('model').value);
+  } catch (e) {
+    setStatus(`Cannot load the model: ${e.message ?? e}`, true);
+  }
+});
+
+drawScale();
 try {
   await init();
-  const base = new URLSearchParams(location.search).get('run') ?? 'model/';
+  const run = new URLSearchParams(location.search).get('run');
+  const base = run ?? (await loadIndex())[0]?.path;
+  if (!base) throw new Error('models/index.json lists no run');
   await loadFromServer(base.endsWith('/') ? base : base + '/');
   window.seq2seq.timings.ready = performance.now();
 } catch (e) {

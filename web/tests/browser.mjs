@@ -1,12 +1,19 @@
 // The page in headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core): served
 // by `seq2seq web --no-build`, a word typed into the box, the pronunciation checked against the
 // native `predict`, the heatmap's rows counted, the step slider, beam search's n-best list, the
-// empty box, a picked folder that is not a run, a broken run and a good one.
+// empty box, a picked folder that is not a run, a broken run, a folder of runs, a run with
+// checkpoints and a good one; then, given a translation run, the model menu switched to it and a
+// sentence translated as native `predict` does, its pieces across the heatmap.
 //
-//   SEQ2SEQ=target/debug/seq2seq node web/tests/browser.mjs [DIST] [RUN] [--timing WORDS_FILE]
+//   SEQ2SEQ=target/debug/seq2seq node web/tests/browser.mjs [DIST] [RUN] [TRANSLATION_RUN]
+//       [--timing WORDS_FILE] [--timing-sentences SENTENCES_FILE]
+//
+// With --timing, prints the G2P model's milliseconds per word (greedy, beam 5) over the file's
+// first words; with --timing-sentences, the translation model's per sentence, and the time it
+// took to switch to it.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -14,12 +21,15 @@ import { chromium } from 'playwright-core';
 const args = process.argv.slice(2);
 const timingAt = args.indexOf('--timing');
 const timingFile = timingAt >= 0 ? args.splice(timingAt, 2)[1] : undefined;
+const sentencesAt = args.indexOf('--timing-sentences');
+const sentencesFile = sentencesAt >= 0 ? args.splice(sentencesAt, 2)[1] : undefined;
 const dist = path.resolve(args[0] ?? 'dist');
 const run = path.resolve(args[1] ?? 'models/g2p-cmudict');
+const translationRun = args[2] && path.resolve(args[2]);
 const native = process.env.SEQ2SEQ ?? 'target/debug/seq2seq';
 
-function nativePredict(word, beam) {
-  const out = spawnSync(native, ['predict', '--run', run, '--json', '--beam', String(beam), word], { encoding: 'utf8' });
+function nativePredict(word, beam, dir = run) {
+  const out = spawnSync(native, ['predict', '--run', dir, '--json', '--beam', String(beam), word], { encoding: 'utf8' });
   assert.equal(out.status, 0, out.stderr);
   return JSON.parse(out.stdout);
 }
@@ -61,6 +71,7 @@ try {
   await page.locator('#word').pressSequentially('hello');
   await page.waitForFunction((want) => document.querySelector('#output').textContent === want, expected.output);
   const firstPredictionMs = Date.now() - started;
+  const report = { load_to_ready_ms: loadToReadyMs, load_to_first_prediction_ms: firstPredictionMs };
   const phonemes = expected.output_tokens.length;
   assert.equal(await page.locator('#heatmap g.row:not(.end)').count(), phonemes, 'one heatmap row per output phoneme');
   assert.equal(await page.locator('#heatmap g.row.end').count(), expected.finished ? 1 : 0, 'the end-of-sequence row');
@@ -102,13 +113,41 @@ try {
   await page.locator('#files').setInputFiles(broken);
   await page.waitForFunction(() => /config\.json: not valid JSON/.test(document.querySelector('#status').textContent));
 
-  // A picked run directory loads in its place.
+  // A folder of runs is not one run: refused, naming them.
+  const several = mkdtempSync(path.join(tmpdir(), 'runs-'));
+  for (const name of ['a', 'b']) {
+    mkdirSync(path.join(several, name));
+    for (const file of ['config.json', 'source_vocab.json', 'target_vocab.json', 'model.bpk']) {
+      writeFileSync(path.join(several, name, file), readFileSync(path.join(run, file)));
+    }
+  }
+  await page.locator('#files').setInputFiles(several);
+  await page.waitForFunction(() => /not one run: the folder holds 2 runs a, b/.test(document.querySelector('#status').textContent));
+
+  // A picked run directory loads in its place; a checkpoint's model.bpk inside it is not read
+  // (it is garbage here: reading it would fail).
+  const withCheckpoints = mkdtempSync(path.join(tmpdir(), 'run-'));
+  for (const file of ['config.json', 'source_vocab.json', 'target_vocab.json', 'model.bpk', 'manifest.json']) {
+    writeFileSync(path.join(withCheckpoints, file), readFileSync(path.join(run, file)));
+  }
+  mkdirSync(path.join(withCheckpoints, 'checkpoints', 'step-00000001'), { recursive: true });
+  writeFileSync(path.join(withCheckpoints, 'checkpoints', 'step-00000001', 'model.bpk'), 'not a model');
+  await page.locator('#files').setInputFiles(withCheckpoints);
+  await page.waitForFunction((name) => document.querySelector('#source').textContent === name, path.basename(withCheckpoints));
+  assert.doesNotMatch(await page.locator('#status').textContent(), /Cannot/);
+  assert.equal(await page.locator('#status').evaluate((e) => e.classList.contains('error')), false, 'a success clears the error');
   await page.locator('#files').setInputFiles(run);
   await page.waitForFunction((name) => document.querySelector('#source').textContent === name, path.basename(run));
-  assert.doesNotMatch(await page.locator('#status').textContent(), /Cannot/);
 
-  assert.deepEqual(problems, [], 'no page errors or failed requests');
-  const report = { load_to_ready_ms: loadToReadyMs, load_to_first_prediction_ms: firstPredictionMs };
+  // A refusal's red message is cleared by the next prediction.
+  await page.locator('#files').setInputFiles(several);
+  await page.waitForFunction(() => document.querySelector('#status').classList.contains('error'));
+  await page.locator('#word').fill('word');
+  await page.waitForFunction((want) => document.querySelector('#output').textContent === want, nativePredict('word', 5).output);
+  assert.equal(await page.locator('#status').evaluate((e) => e.classList.contains('error')), false, 'the next prediction clears the error');
+  assert.equal(await page.locator('#scale rect').count(), 11, 'the colour scale');
+  assert.equal(await page.locator('#play').textContent(), 'Play');
+
   if (timingFile) {
     const words = readFileSync(timingFile, 'utf8').split('\n').map((l) => l.split(/\s/)[0]).filter(Boolean);
     Object.assign(report, await page.evaluate((words) => {
@@ -121,8 +160,45 @@ try {
       return { words: words.length, ms_per_word_greedy: time(1), ms_per_word_beam5: time(5) };
     }, words));
   }
+  if (translationRun) {
+    // The model menu offers the translation run; a sentence's pieces go across the heatmap.
+    const name = path.basename(translationRun);
+    const switched = Date.now();
+    await page.selectOption('#model', `models/${name}/`);
+    await page.waitForFunction((name) => document.querySelector('#source').textContent === `models/${name}/`
+      && document.body.dataset.state === 'ready', name);
+    report.switch_to_translation_ms = Date.now() - switched;
+    assert.equal(await page.locator('#word-label').textContent(), 'Sentence');
+    const sentence = 'Ein Mann fährt mit dem Fahrrad.';
+    const want = nativePredict(sentence, 1, translationRun);
+    await page.selectOption('#beam', '1');
+    await page.locator('#word').fill(sentence);
+    await page.waitForFunction((want) => document.querySelector('#output').textContent === want, want.output);
+    assert.equal(await page.locator('#heatmap g.row').first().locator('rect.cell').count(), want.source_tokens.length, 'one column per piece');
+    assert.equal(await page.locator('#heatmap g.row:not(.end)').count(), want.output_tokens.length, 'one row per output piece');
+    assert.equal(await page.locator('#heatmap text.column').first().textContent(), want.source_tokens[0]);
+    await page.locator('#step').fill('1');
+    assert.match(await page.locator('#step-label').textContent(), new RegExp(`^step 2 of ${want.weights.length}`));
+    const beam = nativePredict(sentence, 5, translationRun);
+    await page.selectOption('#beam', '5');
+    await page.waitForFunction((want) => document.querySelector('#output').textContent === want, beam.output);
+    if (sentencesFile) {
+      const sentences = readFileSync(sentencesFile, 'utf8').split('\n').filter(Boolean);
+      Object.assign(report, await page.evaluate((sentences) => {
+        const time = (beam) => {
+          const t = performance.now();
+          for (const s of sentences) window.seq2seq.predict(s, beam, 1);
+          return (performance.now() - t) / sentences.length;
+        };
+        time(1); // warm-up
+        return { sentences: sentences.length, ms_per_sentence_greedy: time(1), ms_per_sentence_beam5: time(5) };
+      }, sentences));
+    }
+  }
+
+  assert.deepEqual(problems, [], 'no page errors or failed requests');
   console.log(JSON.stringify(report));
-  console.log('ok: the page predicts as native, draws one row per output step, steps, n-best, empty box, picked folders');
+  console.log(`ok: the page predicts as native, draws one row per output step, steps, n-best, empty box, picked folders${translationRun ? ', translation' : ''}`);
 } finally {
   await browser.close();
   server.kill();

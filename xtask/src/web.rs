@@ -1,5 +1,6 @@
-//! `web`: the page of `web/` built for the browser (wasm32, wasm-bindgen) into a folder with a
-//! run's files, and served on localhost.
+//! `web`: the page of `web/` built for the browser (wasm32, wasm-bindgen) into a folder with
+//! runs' files (each in `OUT/models/NAME/`, listed in `OUT/models/index.json`), and served on
+//! localhost.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,10 +15,11 @@ const TARGET: &str = "wasm32-unknown-unknown";
 
 #[derive(Args, Debug)]
 pub(crate) struct WebArgs {
-    /// The run the page loads (its config.json, vocabularies, model.bpk and manifest.json are
-    /// copied into OUT/model/).
-    #[arg(long, default_value = "models/g2p-cmudict", value_name = "RUN")]
-    run: PathBuf,
+    /// The runs the page offers, the first one loaded first (each run's config.json,
+    /// vocabularies, model.bpk, and manifest.json and tokenizer.json where it has them, are
+    /// copied into OUT/models/NAME/, NAME being the directory's name). Repeatable.
+    #[arg(long = "run", value_name = "RUN", default_values = ["models/g2p-cmudict", "models/multi30k-de-en"])]
+    runs: Vec<PathBuf>,
     /// Where the page is written.
     #[arg(long, default_value = "dist", value_name = "OUT")]
     out: PathBuf,
@@ -53,18 +55,22 @@ fn workspace() -> PathBuf {
 }
 
 fn build(args: &WebArgs) -> Result<(), TrainerError> {
-    let run = RunDir::new(&args.run);
-    let files = [
-        run.config(),
-        run.source_vocab(),
-        run.target_vocab(),
-        run.model(),
-    ];
-    if let Some(missing) = files.iter().find(|f| !f.is_file()) {
-        return Err(TrainerError::run(
-            missing,
-            "missing: --run must be a run directory (config.json, source_vocab.json, target_vocab.json, model.bpk)",
-        ));
+    let runs = args
+        .runs
+        .iter()
+        .map(|dir| PageRun::new(dir))
+        .collect::<Result<Vec<_>, _>>()?;
+    for (k, run) in runs.iter().enumerate() {
+        if runs[..k].iter().any(|other| other.name == run.name) {
+            return Err(TrainerError::invalid(
+                "--run",
+                run.dir.display(),
+                format!(
+                    "another run is also named {:?}: the page names runs by their directory",
+                    run.name
+                ),
+            ));
+        }
     }
     if !workspace().join("web/Cargo.toml").is_file() {
         return Err(TrainerError::run(
@@ -102,10 +108,69 @@ fn build(args: &WebArgs) -> Result<(), TrainerError> {
         )?;
     }
     copy_into(&workspace().join("web/static"), &args.out, None)?;
-    let model_dir = args.out.join("model");
-    let mut copied = files.to_vec();
-    copied.push(run.manifest());
-    copy_into(&args.run, &model_dir, Some(&copied))
+    let models = args.out.join("models");
+    if models.exists() {
+        std::fs::remove_dir_all(&models).map_err(|e| TrainerError::io(&models, e))?;
+    }
+    let mut index = Vec::new();
+    for run in &runs {
+        copy_into(&run.dir, &models.join(&run.name), Some(&run.files))?;
+        index.push(serde_json::json!({
+            "name": run.name,
+            "task": run.task,
+            "path": format!("models/{}/", run.name),
+        }));
+    }
+    let index = serde_json::to_vec_pretty(&index).expect("the index serialises");
+    let path = models.join("index.json");
+    std::fs::write(&path, index).map_err(|e| TrainerError::io(&path, e))
+}
+
+/// A run the page offers: its directory, the name it gets in `OUT/models/`, its task and the
+/// files copied.
+struct PageRun {
+    dir: PathBuf,
+    name: String,
+    task: &'static str,
+    files: Vec<PathBuf>,
+}
+
+impl PageRun {
+    /// Checks that `dir` is a run directory and lists its files for the page.
+    fn new(dir: &Path) -> Result<Self, TrainerError> {
+        let run = RunDir::new(dir);
+        let required = [
+            run.config(),
+            run.source_vocab(),
+            run.target_vocab(),
+            run.model(),
+        ];
+        if let Some(missing) = required.iter().find(|f| !f.is_file()) {
+            return Err(TrainerError::run(
+                missing,
+                "missing: --run must be a run directory (config.json, source_vocab.json, target_vocab.json, model.bpk)",
+            ));
+        }
+        let config = run.read_config()?;
+        run.read_subwords(&config)?;
+        let name = dir
+            .canonicalize()
+            .map_err(|e| TrainerError::io(dir, e))?
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "run".into());
+        let optional = [run.manifest(), run.tokenizer()];
+        let files = required
+            .into_iter()
+            .chain(optional.into_iter().filter(|f| f.is_file()))
+            .collect();
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            name,
+            task: config.task.kind.name(),
+            files,
+        })
+    }
 }
 
 /// The wasm32 target and a wasm-bindgen CLI of the right version, or an error saying how to
