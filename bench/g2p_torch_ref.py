@@ -13,10 +13,11 @@ cross-entropy over every target position. Batch 64, source and target length 8, 
 Usage: python3 g2p_torch_ref.py [--steps N] [--threads N]
 Prints one JSON line, with the field names of `cargo xtask bench`.
 """
-import argparse, json, os, time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from torch_step import run
 
 VS, VT, E, H, A, P = 31, 43, 64, 256, 128, 0.3
 B, L = 64, 8
@@ -54,34 +55,7 @@ class Model(nn.Module):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--steps", type=int, default=20)
-    ap.add_argument("--threads", type=int, default=os.cpu_count())
-    args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    model = Model()
-    model.train()
-    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
-    src = (torch.arange(B * L) * 7 % VS).reshape(B, L)
-    tgt = (torch.arange(B * L) * 5 % VT).reshape(B, L)
-
-    def train_step():
-        logits = model(src, tgt)
-        loss = F.cross_entropy(logits.reshape(B * L, VT), tgt.reshape(B * L))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-
-    for _ in range(2):
-        train_step()
-    t0 = time.perf_counter()
-    for _ in range(args.steps):
-        train_step()
-    sec = (time.perf_counter() - t0) / args.steps
-    print(json.dumps({"impl": "pytorch", "version": torch.__version__, "threads": args.threads,
-                      "bench": "g2p_train_step", "batch": B, "src_len": L, "tgt_len": L,
-                      "ms": sec * 1000, "target_tok_per_s": B * L / sec}))
+    run("g2p_train_step", Model, VS, VT, B, L, lr=3e-3)
 
 
 if __name__ == "__main__":

@@ -15,10 +15,11 @@ target length 16, ids `src[k] = 7k mod 5888`, `tgt[k] = 5k mod 4501` over the ro
 Usage: python3 translate_torch_ref.py [--steps N] [--threads N]
 Prints one JSON line, with the field names of `cargo xtask bench`.
 """
-import argparse, json, os, time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from torch_step import run
 
 VS, VT, E, H, D, A, P, LS = 5888, 4501, 256, 256, 512, 256, 0.5, 0.1
 B, L = 128, 16
@@ -55,34 +56,7 @@ class Model(nn.Module):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--steps", type=int, default=20)
-    ap.add_argument("--threads", type=int, default=os.cpu_count())
-    args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    model = Model()
-    model.train()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    src = (torch.arange(B * L) * 7 % VS).reshape(B, L)
-    tgt = (torch.arange(B * L) * 5 % VT).reshape(B, L)
-
-    def train_step():
-        logits = model(src, tgt)
-        loss = F.cross_entropy(logits.reshape(B * L, VT), tgt.reshape(B * L), label_smoothing=LS)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-
-    for _ in range(2):
-        train_step()
-    t0 = time.perf_counter()
-    for _ in range(args.steps):
-        train_step()
-    sec = (time.perf_counter() - t0) / args.steps
-    print(json.dumps({"impl": "pytorch", "version": torch.__version__, "threads": args.threads,
-                      "bench": "translate_train_step", "batch": B, "src_len": L, "tgt_len": L,
-                      "ms": sec * 1000, "target_tok_per_s": B * L / sec}))
+    run("translate_train_step", Model, VS, VT, B, L, lr=1e-3, label_smoothing=LS)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,8 @@ pub struct Model {
 #[wasm_bindgen]
 impl Model {
     /// Builds the run's model from its files' bytes; `manifest` (optional) tells the longest
-    /// training source, beyond which inputs get a warning.
+    /// training source, beyond which inputs get a warning; `tokenizer` is a translation run's
+    /// subword vocabulary (`tokenizer.json`), which a run configured with one requires.
     ///
     /// # Errors
     ///

@@ -48,6 +48,20 @@ function startServer() {
   });
 }
 
+// Milliseconds per input of the page's loaded model, greedy and at beam 5, one input at a
+// time as the page predicts while the user types (after a greedy warm-up pass).
+function msPerInput(page, inputs) {
+  return page.evaluate((inputs) => {
+    const time = (beam) => {
+      const t = performance.now();
+      for (const input of inputs) window.seq2seq.predict(input, beam, 1);
+      return (performance.now() - t) / inputs.length;
+    };
+    time(1);
+    return { greedy: time(1), beam5: time(5) };
+  }, inputs);
+}
+
 const { server, url } = await startServer();
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
@@ -150,15 +164,8 @@ try {
 
   if (timingFile) {
     const words = readFileSync(timingFile, 'utf8').split('\n').map((l) => l.split(/\s/)[0]).filter(Boolean);
-    Object.assign(report, await page.evaluate((words) => {
-      const time = (beam) => {
-        const t = performance.now();
-        for (const w of words) window.seq2seq.predict(w, beam, 1);
-        return (performance.now() - t) / words.length;
-      };
-      time(1); // warm-up
-      return { words: words.length, ms_per_word_greedy: time(1), ms_per_word_beam5: time(5) };
-    }, words));
+    const ms = await msPerInput(page, words);
+    Object.assign(report, { words: words.length, ms_per_word_greedy: ms.greedy, ms_per_word_beam5: ms.beam5 });
   }
   if (translationRun) {
     // The model menu offers the translation run; a sentence's pieces go across the heatmap.
@@ -184,15 +191,8 @@ try {
     await page.waitForFunction((want) => document.querySelector('#output').textContent === want, beam.output);
     if (sentencesFile) {
       const sentences = readFileSync(sentencesFile, 'utf8').split('\n').filter(Boolean);
-      Object.assign(report, await page.evaluate((sentences) => {
-        const time = (beam) => {
-          const t = performance.now();
-          for (const s of sentences) window.seq2seq.predict(s, beam, 1);
-          return (performance.now() - t) / sentences.length;
-        };
-        time(1); // warm-up
-        return { sentences: sentences.length, ms_per_sentence_greedy: time(1), ms_per_sentence_beam5: time(5) };
-      }, sentences));
+      const ms = await msPerInput(page, sentences);
+      Object.assign(report, { sentences: sentences.length, ms_per_sentence_greedy: ms.greedy, ms_per_sentence_beam5: ms.beam5 });
     }
   }
 
