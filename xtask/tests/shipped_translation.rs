@@ -2,11 +2,12 @@
 //! text (arguments and streamed standard input), draws its attention over subword pieces, and
 //! is what its preset makes.
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
 use trainer::RunConfig;
+
+mod common;
+use common::seq2seq;
 
 /// Sentences with the shipped model's translations at beam 5, as recorded when it shipped
 /// (mistakes included: "taking a bat" for "bricht ein Brett"): two from the test split
@@ -36,14 +37,6 @@ fn model_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/multi30k-de-en")
 }
 
-fn xtask(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_seq2seq"))
-        .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
 fn lines(bytes: &[u8]) -> Vec<String> {
     String::from_utf8_lossy(bytes)
         .lines()
@@ -56,7 +49,7 @@ fn the_shipped_model_translates_raw_sentences_as_recorded() {
     let run = model_dir();
     let mut args = vec!["predict", "--run", run.to_str().unwrap(), "--beam", "5"];
     args.extend(EXPECTED.iter().map(|(german, _)| *german));
-    let out = xtask(&args);
+    let out = seq2seq(&args, None);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     let want: Vec<&str> = EXPECTED.iter().map(|(_, english)| *english).collect();
@@ -67,17 +60,11 @@ fn the_shipped_model_translates_raw_sentences_as_recorded() {
 #[test]
 fn standard_input_is_streamed_one_translation_per_line() {
     let run = model_dir();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_seq2seq"))
-        .args(["predict", "--run", run.to_str().unwrap(), "--json"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    writeln!(stdin, "{}\n\n{}", EXPECTED[2].0, EXPECTED[0].0).unwrap();
-    drop(stdin);
-    let out = child.wait_with_output().unwrap();
+    let input = format!("{}\n\n{}\n", EXPECTED[2].0, EXPECTED[0].0);
+    let out = seq2seq(
+        &["predict", "--run", run.to_str().unwrap(), "--json"],
+        Some(input.as_bytes()),
+    );
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -105,14 +92,17 @@ fn standard_input_is_streamed_one_translation_per_line() {
 fn plot_draws_the_attention_over_pieces() {
     let dir = tempfile::tempdir().unwrap();
     let run = model_dir();
-    let out = xtask(&[
-        "plot",
-        "--run",
-        run.to_str().unwrap(),
-        EXPECTED[2].0,
-        "--out",
-        dir.path().to_str().unwrap(),
-    ]);
+    let out = seq2seq(
+        &[
+            "plot",
+            "--run",
+            run.to_str().unwrap(),
+            EXPECTED[2].0,
+            "--out",
+            dir.path().to_str().unwrap(),
+        ],
+        None,
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -139,14 +129,17 @@ fn plot_draws_the_attention_over_pieces() {
 
 #[test]
 fn the_preset_makes_the_shipped_configuration() {
-    let out = xtask(&[
-        "train",
-        "--preset",
-        "multi30k-de-en",
-        "--data",
-        "../shared/data/multi30k",
-        "--print-config",
-    ]);
+    let out = seq2seq(
+        &[
+            "train",
+            "--preset",
+            "multi30k-de-en",
+            "--data",
+            "../shared/data/multi30k",
+            "--print-config",
+        ],
+        None,
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -173,17 +166,10 @@ fn no_test_sentence_reads_or_writes_unk() {
     )
     .unwrap();
     let run = model_dir();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_seq2seq"))
-        .args(["predict", "--run", run.to_str().unwrap()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || stdin.write_all(german.as_bytes()));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
+    let out = seq2seq(
+        &["predict", "--run", run.to_str().unwrap()],
+        Some(german.as_bytes()),
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert_eq!(lines(&out.stdout).len(), 1000);

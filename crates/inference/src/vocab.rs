@@ -125,7 +125,7 @@ impl Vocab {
     }
 
     /// `pieces` with each one this vocabulary lacks split into the longest pieces it has, left
-    /// to right (a character it has in no piece stays, to be read as `<unk>`). For subword
+    /// to right (a character it has no piece for stays, alone, to be read as `<unk>`). For subword
     /// pieces: a piece the joint tokenizer learned from the other language (`▁catcher` in a
     /// German sentence) is read as the German pieces that spell it (`▁c`, `atch`, `er`), as
     /// subword-nmt's vocabulary filter does, rather than as `<unk>`.
@@ -135,7 +135,7 @@ impl Vocab {
     /// let pieces = ["▁c", "atch", "er", "▁ein"].map(String::from);
     /// let vocab = Vocab::build([&pieces[..]], 1, None);
     /// let split = vocab.split_unknown(&["▁ein", "▁catcher", "▁x"].map(String::from));
-    /// assert_eq!(split, ["▁ein", "▁c", "atch", "er", "▁x"]);
+    /// assert_eq!(split, ["▁ein", "▁c", "atch", "er", "▁", "x"]);
     /// ```
     pub fn split_unknown(&self, pieces: &[String]) -> Vec<String> {
         let mut out = Vec::with_capacity(pieces.len());
