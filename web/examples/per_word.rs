@@ -22,14 +22,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         read("model.bpk")?,
     );
     let tokenizer = read("tokenizer.json").ok();
+    let manifest = read("manifest.json").ok();
     let files = RunFiles {
         config: &config,
         source_vocab: &source,
         target_vocab: &target,
         model: &model,
         tokenizer: tokenizer.as_deref(),
+        manifest: manifest.as_deref(),
     };
-    let model = Model::load(files, read("manifest.json").ok().as_deref())?;
+    let model = Model::load(files)?;
     let text = std::fs::read_to_string(&words_file)?;
     let words: Vec<&str> = text
         .lines()

@@ -44,8 +44,9 @@ impl Model {
             target_vocab,
             model,
             tokenizer: tokenizer.as_deref(),
+            manifest: manifest.as_deref(),
         };
-        Self::load(files, manifest.as_deref()).map_err(|e| JsError::new(&e.to_string()))
+        Self::load(files).map_err(|e| JsError::new(&e.to_string()))
     }
 
     /// The run's task (`g2p`, `dates`, `translate`).
@@ -85,12 +86,8 @@ impl Model {
     /// # Errors
     ///
     /// As [`Predictor::from_files`].
-    pub fn load(files: RunFiles<'_>, manifest: Option<&[u8]>) -> Result<Model, InferenceError> {
-        let mut predictor = Predictor::from_files(Path::new(""), files, Device::flex())?;
-        predictor.longest_source = manifest
-            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(bytes).ok())
-            .and_then(|manifest| manifest.get("longest_source")?.as_u64())
-            .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
+    pub fn load(files: RunFiles<'_>) -> Result<Model, InferenceError> {
+        let predictor = Predictor::from_files(Path::new(""), files, Device::flex())?;
         Ok(Model { predictor })
     }
 

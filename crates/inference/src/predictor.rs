@@ -44,6 +44,17 @@ pub struct Prediction {
     pub n_best: Vec<Alternative>,
 }
 
+impl Prediction {
+    /// The output token of each row of [`Prediction::weights`]: the output tokens, and
+    /// `<eos>` for the row of the step that produced it.
+    pub fn weight_rows(&self) -> Vec<String> {
+        let mut rows = self.output_tokens.clone();
+        rows.truncate(self.weights.len());
+        rows.resize(self.weights.len(), Vocab::EOS.to_string());
+        rows
+    }
+}
+
 /// One of the n best hypotheses of an input.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Alternative {
@@ -103,6 +114,9 @@ pub struct RunFiles<'a> {
     pub model: &'a [u8],
     /// `tokenizer.json`, if the run has one (a translation run with a subword vocabulary).
     pub tokenizer: Option<&'a [u8]>,
+    /// `manifest.json`, if at hand: its `longest_source` becomes
+    /// [`Predictor::longest_source`] (advisory: a missing or unreadable one gives 0).
+    pub manifest: Option<&'a [u8]>,
 }
 
 impl Predictor {
@@ -137,7 +151,7 @@ impl Predictor {
             subwords,
             models: Ensemble::from(model.valid()),
             device,
-            longest_source: 0,
+            longest_source: files.manifest.map_or(0, longest_source),
         })
     }
 
@@ -349,6 +363,17 @@ impl Predictor {
         }
         warnings
     }
+}
+
+/// The `longest_source` of a run's `manifest.json` bytes (0 when unreadable or absent: it only
+/// decides a warning).
+fn longest_source(manifest: &[u8]) -> usize {
+    #[derive(Deserialize)]
+    struct Manifest {
+        #[serde(default)]
+        longest_source: usize,
+    }
+    serde_json::from_slice::<Manifest>(manifest).map_or(0, |m| m.longest_source)
 }
 
 /// The run's subword vocabulary from `tokenizer.json`'s bytes (`None` when its configuration

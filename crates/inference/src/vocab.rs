@@ -11,8 +11,6 @@ use crate::{InferenceError, Result};
 const PAD: &str = "<pad>";
 /// Begin of sequence (id 1).
 const BOS: &str = "<bos>";
-/// End of sequence (id 2).
-const EOS: &str = "<eos>";
 /// Unknown token (id 3).
 const UNK: &str = "<unk>";
 
@@ -34,9 +32,10 @@ impl TryFrom<VocabFile> for Vocab {
     type Error = String;
 
     fn try_from(file: VocabFile) -> Result<Self, String> {
-        if file.tokens.get(..4) != Some(&[PAD, BOS, EOS, UNK].map(String::from)[..]) {
+        if file.tokens.get(..4) != Some(&[PAD, BOS, Vocab::EOS, UNK].map(String::from)[..]) {
             return Err(format!(
-                "a vocabulary starts with {PAD}, {BOS}, {EOS}, {UNK}"
+                "a vocabulary starts with {PAD}, {BOS}, {}, {UNK}",
+                Vocab::EOS
             ));
         }
         let ids: HashMap<String, usize> = file
@@ -70,6 +69,8 @@ impl Vocab {
     pub const BOS_ID: usize = 1;
     /// Id of `<eos>`.
     pub const EOS_ID: usize = 2;
+    /// The end-of-sequence token, `<eos>` (id 2).
+    pub const EOS: &'static str = "<eos>";
     /// Id of `<unk>`.
     pub const UNK_ID: usize = 3;
 
@@ -90,13 +91,13 @@ impl Vocab {
             .filter(|(_, (n, _))| *n >= min_count)
             .collect();
         by_count.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.1.1.cmp(&b.1.1)));
-        let specials = [PAD, BOS, EOS, UNK].map(String::from);
+        let specials = [PAD, BOS, Self::EOS, UNK].map(String::from);
         let tokens = specials
             .into_iter()
             .chain(
                 by_count
                     .into_iter()
-                    .filter(|(t, _)| ![PAD, BOS, EOS, UNK].contains(t))
+                    .filter(|(t, _)| ![PAD, BOS, Self::EOS, UNK].contains(t))
                     .take(max_size.unwrap_or(usize::MAX))
                     .map(|(t, _)| t.to_string()),
             )

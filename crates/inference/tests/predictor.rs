@@ -27,6 +27,7 @@ fn load(files: &[Vec<u8>; 4]) -> Result<Predictor, InferenceError> {
         target_vocab: &files[2],
         model: &files[3],
         tokenizer: None,
+        manifest: None,
     };
     Predictor::from_files(Path::new("g2p-cmudict"), run, Device::flex())
 }

@@ -1,5 +1,6 @@
-//! Data parallelism on the CPU: a batch split into shards, each on its own thread, with their
-//! results (losses and gradients, or decoded outputs) put back together.
+//! Data parallelism on the CPU: a batch split into shards ([`split`]), each on its own thread
+//! ([`map_shards`], from `runtime`), with their results (losses and gradients, or decoded
+//! outputs) put back together.
 //!
 //! Why: Burn's flex backend runs each tensor operation on one core, and its multi-threaded GEMM
 //! costs more than it gives at these matrix sizes (`docs/performance.md`). Whole shards of a
@@ -20,50 +21,7 @@ use decoder::Seq2Seq;
 
 use crate::error::Result;
 
-/// `items` in at most `shards` contiguous, non-empty parts whose sizes differ by at most one
-/// (fewer parts when there are fewer items; none for no items).
-pub fn split<T>(items: &[T], shards: usize) -> Vec<&[T]> {
-    let parts = shards.max(1).min(items.len());
-    let mut out = Vec::with_capacity(parts);
-    let mut start = 0;
-    for k in 0..parts {
-        let len = items.len() / parts + usize::from(k < items.len() % parts);
-        out.push(&items[start..start + len]);
-        start += len;
-    }
-    out
-}
-
-/// `f` of each shard, each on its own thread (the first on the caller's), in shard order.
-///
-/// # Errors
-///
-/// The first shard's error, in shard order.
-pub fn map_shards<S, T, F>(shards: Vec<S>, f: F) -> Result<Vec<T>>
-where
-    S: Send,
-    T: Send,
-    F: Fn(S) -> Result<T> + Sync,
-{
-    let mut shards = shards.into_iter();
-    let Some(first) = shards.next() else {
-        return Ok(Vec::new());
-    };
-    std::thread::scope(|scope| {
-        let f = &f;
-        let workers: Vec<_> = shards.map(|s| scope.spawn(move || f(s))).collect();
-        let mut out = vec![f(first)];
-        for worker in workers {
-            // A worker that panicked re-raises its panic here, as on one thread.
-            out.push(
-                worker
-                    .join()
-                    .unwrap_or_else(|e| std::panic::resume_unwind(e)),
-            );
-        }
-        out.into_iter().collect()
-    })
-}
+pub use runtime::{map_shards, split};
 
 /// The gradients of one training step over shards of its batch: `loss_of(model, shard)` gives
 /// a shard's loss already weighted by its share of the batch (so the shards' losses sum to the
@@ -105,7 +63,7 @@ where
         };
         let loss = loss_of(worker, shard)?;
         let value = loss.clone().into_scalar::<f32>();
-        Ok((value, GradientsParams::from_grads(loss.backward(), worker)))
+        Ok::<_, crate::TrainerError>((value, GradientsParams::from_grads(loss.backward(), worker)))
     })?;
     let mut loss = 0.0;
     let mut total = GradientsParams::new();
@@ -157,21 +115,5 @@ impl ModuleVisitor for Accumulate<'_> {
             None => grad,
         };
         self.into.register(param.id, sum);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::split;
-
-    #[test]
-    fn split_covers_everything_in_order_and_evenly() {
-        let items: Vec<usize> = (0..10).collect();
-        let parts = split(&items, 3);
-        assert_eq!(parts, vec![&items[0..4], &items[4..7], &items[7..10]]);
-        assert_eq!(split(&items, 1), vec![&items[..]]);
-        assert_eq!(split(&items[..2], 4).len(), 2, "never an empty shard");
-        assert!(split::<usize>(&[], 2).is_empty());
-        assert_eq!(split(&items, 0), vec![&items[..]], "0 shards means 1");
     }
 }

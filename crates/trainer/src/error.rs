@@ -102,6 +102,16 @@ pub enum TrainerError {
     },
 }
 
+/// A run loaded from disk: its file errors as [`TrainerError::Io`], the rest as they are.
+impl From<runtime::RuntimeError> for TrainerError {
+    fn from(error: runtime::RuntimeError) -> Self {
+        match error {
+            runtime::RuntimeError::Io { path, source } => Self::Io { path, source },
+            runtime::RuntimeError::Inference(e) => Self::Inference(e),
+        }
+    }
+}
+
 /// The model's errors, through [`InferenceError::Model`].
 impl From<DecoderError> for TrainerError {
     fn from(error: DecoderError) -> Self {

@@ -3,94 +3,18 @@
 use std::collections::BTreeMap;
 
 use burn::prelude::*;
-use decoder::{Ensemble, Hypothesis};
-use inference::{in_input_order, length_batches};
+use decoder::Ensemble;
 
 use crate::Result;
 use crate::batch::{EncodedPair, make_batch};
 use crate::data::EvalItem;
-use crate::data_parallel::map_shards;
 use crate::loss::batch_loss;
 use crate::metrics::{corpus_bleu, corpus_chrf, exact_match, g2p_scores};
+use inference::TaskKind;
 use inference::Tokenizer;
-use inference::{DecodingOptions, TaskKind};
 
 /// Sentences scored together under teacher forcing.
 pub(crate) const DECODE_BATCH: usize = 128;
-
-/// Decodes every source (token ids), greedy when `beam` is 1, else beam search (an ensemble on
-/// its models' mean log-probabilities); returns the best hypothesis of each, in input order. Sources are batched by length, and the batches
-/// shared among every core ([`decode_on`]): each batch is decoded alone, so the result does not
-/// depend on the number of threads.
-///
-/// # Errors
-///
-/// The model's errors (e.g. bad beam options).
-pub fn decode(
-    models: &Ensemble,
-    sources: &[Vec<usize>],
-    options: &DecodingOptions,
-    device: &Device,
-) -> Result<Vec<Hypothesis>> {
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    decode_on(models, sources, options, device, threads)
-}
-
-/// [`decode`] on `threads` threads (at least one), each taking every `threads`-th batch so
-/// that short and long batches are spread evenly.
-///
-/// # Errors
-///
-/// The model's errors (e.g. bad beam options).
-pub fn decode_on(
-    models: &Ensemble,
-    sources: &[Vec<usize>],
-    options: &DecodingOptions,
-    device: &Device,
-    threads: usize,
-) -> Result<Vec<Hypothesis>> {
-    Ok(decode_n_best(models, sources, options, 1, device, threads)?
-        .into_iter()
-        .map(|mut n_best| n_best.remove(0))
-        .collect())
-}
-
-/// The `n_best` best hypotheses of every source, best first (`n_best ≤ beam`; greedy search
-/// gives its one), decoded on `threads` threads: the batches of [`inference::length_batches`]
-/// are dealt out in turn, so that short and long ones are spread evenly, and each thread
-/// decodes its share with [`inference::decode_n_best`], which cuts it into the same batches.
-///
-/// # Errors
-///
-/// The model's errors (e.g. an `n_best` wider than the beam).
-pub fn decode_n_best(
-    models: &Ensemble,
-    sources: &[Vec<usize>],
-    options: &DecodingOptions,
-    n_best: usize,
-    device: &Device,
-    threads: usize,
-) -> Result<Vec<Vec<Hypothesis>>> {
-    let batches = length_batches(sources, options.beam);
-    let threads = threads.clamp(1, batches.len().max(1));
-    let shares: Vec<Vec<usize>> = (0..threads)
-        .map(|w| {
-            batches
-                .iter()
-                .skip(w)
-                .step_by(threads)
-                .flatten()
-                .copied()
-                .collect()
-        })
-        .collect();
-    let decoded = map_shards(shares, |share| {
-        let rows: Vec<Vec<usize>> = share.iter().map(|&i| sources[i].clone()).collect();
-        let hyps = inference::decode_n_best(models, &rows, options, n_best, device)?;
-        Ok(share.into_iter().zip(hyps).collect::<Vec<_>>())
-    })?;
-    Ok(in_input_order(sources.len(), decoded.into_iter().flatten()))
-}
 
 /// Mean cross-entropy per target token of `pairs` under teacher forcing, with no autodiff; for
 /// an ensemble, of its mean log-probabilities (the mean of its models' losses).

@@ -51,11 +51,7 @@ struct Grid<'a> {
 
 impl<'a> Grid<'a> {
     fn new(prediction: &'a Prediction) -> Self {
-        let mut output = prediction.output_tokens.clone();
-        output.truncate(prediction.weights.len());
-        while output.len() < prediction.weights.len() {
-            output.push("<eos>".into());
-        }
+        let output = prediction.weight_rows();
         let visible = |t: &String| {
             if t.trim().is_empty() {
                 "␣".to_string()

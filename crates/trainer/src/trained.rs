@@ -5,149 +5,52 @@ use std::collections::BTreeMap;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
 
-use inference::{
-    Backend, DecodingOptions, InferenceError, InputError, Prediction, Predictor, RunFiles,
-};
+use inference::{Backend, DecodingOptions};
+use runtime::{Loaded, decode};
 use serde::{Deserialize, Serialize};
 
 use crate::batch::EncodedPair;
 use crate::data::EvalItem;
-use crate::evaluate::{
-    DECODE_BATCH, decode, decode_n_best, default_length_edges, length_buckets, mean_loss,
-    task_scores,
-};
-use crate::run::{Manifest, RunDir, read};
+use crate::evaluate::{DECODE_BATCH, default_length_edges, length_buckets, mean_loss, task_scores};
 use crate::tasks;
 use crate::{Result, TrainerError};
 
-/// A run loaded for inference: the [`Predictor`] of its directory's files (its fields and
-/// methods are `Trained`'s through `Deref`), decoding on every core, plus evaluation on the
-/// task's splits and on files. Several runs with one vocabulary load as an ensemble
+/// A run loaded for inference ([`runtime::Loaded`]: its predictor, decoding on every core;
+/// its fields and methods are `Trained`'s through `Deref`), plus evaluation on the task's
+/// splits and on files. Several runs with one vocabulary load as an ensemble
 /// ([`Trained::load_all`]).
 #[derive(Debug)]
 pub struct Trained {
-    predictor: Predictor,
-    /// The run directories, the first run's first.
-    runs: Vec<PathBuf>,
+    loaded: Loaded,
 }
 
 impl Deref for Trained {
-    type Target = Predictor;
+    type Target = Loaded;
 
-    fn deref(&self) -> &Predictor {
-        &self.predictor
+    fn deref(&self) -> &Loaded {
+        &self.loaded
     }
 }
 
 impl Trained {
-    /// Loads the best model of the run in `dir` onto `backend` (default: the run's own backend
-    /// if compiled in, else the first compiled one).
+    /// Loads the model of the run in `dir` onto `backend` ([`Loaded::load`]).
     ///
     /// # Errors
     ///
-    /// Missing or malformed `config.json`, vocabularies or `model.bpk`, a config from a newer
-    /// version, weights that do not fit the configuration or vocabularies, a backend that is
-    /// not compiled in.
+    /// As [`Loaded::load`].
     pub fn load(dir: &Path, backend: Option<Backend>) -> Result<Self> {
         Self::load_all(&[dir.to_path_buf()], backend)
     }
 
-    /// Loads the runs in `dirs` as one ensemble (see [`Predictor::join`]): the first run's
-    /// configuration, decoding options and backend (`backend`, as for [`Trained::load`]), every
-    /// run's best model.
+    /// Loads the runs in `dirs` as one ensemble ([`Loaded::load_all`]).
     ///
     /// # Errors
     ///
-    /// As [`Trained::load`] for each run; no runs; a run named twice; a run whose task or
-    /// vocabularies are not the first one's.
+    /// As [`Loaded::load_all`].
     pub fn load_all(dirs: &[PathBuf], backend: Option<Backend>) -> Result<Self> {
-        let Some((first, others)) = dirs.split_first() else {
-            return Err(TrainerError::invalid(
-                "--run",
-                "(none)",
-                "name at least one run",
-            ));
-        };
-        for (k, dir) in dirs.iter().enumerate() {
-            let same = |other: &PathBuf| {
-                other == dir
-                    || matches!((other.canonicalize(), dir.canonicalize()), (Ok(a), Ok(b)) if a == b)
-            };
-            if dirs[..k].iter().any(same) {
-                return Err(TrainerError::invalid(
-                    "--run",
-                    dir.display(),
-                    "is named twice: an ensemble of a model with itself decodes as the model alone",
-                ));
-            }
-        }
-        let (mut predictor, backend) = load_predictor(first, backend)?;
-        for dir in others {
-            let (other, _) = load_predictor(dir, Some(backend))?;
-            predictor = predictor.join(other, dir)?;
-        }
         Ok(Self {
-            predictor,
-            runs: dirs.to_vec(),
+            loaded: Loaded::load_all(dirs, backend)?,
         })
-    }
-
-    /// The run directories, the first run's first (several for an ensemble).
-    pub fn runs(&self) -> &[PathBuf] {
-        &self.runs
-    }
-
-    /// Translates each input line; the first input that cannot be predicted is an error (see
-    /// [`Trained::predict_each`] to keep going past it).
-    ///
-    /// # Errors
-    ///
-    /// [`InferenceError::InvalidOption`](inference::InferenceError::InvalidOption) naming an empty input (`input N`, 1-based); decoding
-    /// errors.
-    pub fn predict(
-        &self,
-        inputs: &[String],
-        decoding: &DecodingOptions,
-    ) -> Result<Vec<Prediction>> {
-        self.predict_each(inputs, decoding, 1)?
-            .into_iter()
-            .enumerate()
-            .map(|(i, p)| {
-                p.map_err(|InputError::Empty { input }| {
-                    TrainerError::invalid(
-                        format!("input {}", i + 1),
-                        format!("{input:?}"),
-                        "is empty: there is nothing to predict from",
-                    )
-                })
-            })
-            .collect()
-    }
-
-    /// [`Predictor::predict_each`], decoding on every core (the outputs do not depend on how
-    /// many).
-    ///
-    /// # Errors
-    ///
-    /// As [`Predictor::predict_each`].
-    pub fn predict_each(
-        &self,
-        inputs: &[String],
-        decoding: &DecodingOptions,
-        n_best: usize,
-    ) -> Result<Vec<std::result::Result<Prediction, InputError>>> {
-        let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        self.predictor
-            .predict_each_with(inputs, decoding, n_best, |sources| {
-                decode_n_best(
-                    &self.models,
-                    sources,
-                    decoding,
-                    n_best,
-                    &self.device,
-                    threads,
-                )
-            })
     }
 
     /// Scores the run on a split of its task (`valid` or `test`), with `decoding`.
@@ -255,8 +158,11 @@ impl Trained {
             .collect();
         Ok(Evaluation {
             split: split.to_string(),
-            runs: if self.runs.len() > 1 {
-                self.runs.iter().map(|r| r.display().to_string()).collect()
+            runs: if self.runs().len() > 1 {
+                self.runs()
+                    .iter()
+                    .map(|r| r.display().to_string())
+                    .collect()
             } else {
                 Vec::new()
             },
@@ -269,54 +175,6 @@ impl Trained {
             seconds,
             examples,
         })
-    }
-}
-
-/// The [`Predictor`] of the run in `dir` on `backend` (default: the run's own if compiled in,
-/// else the first compiled one), and that backend.
-fn load_predictor(dir: &Path, backend: Option<Backend>) -> Result<(Predictor, Backend)> {
-    let run = RunDir::new(dir);
-    if !dir.is_dir() {
-        return Err(TrainerError::run(dir, "no such run directory"));
-    }
-    let config = run.read_config()?;
-    let backend = match backend {
-        Some(backend) => backend,
-        None if config.backend.is_compiled() => config.backend,
-        None => Backend::default_compiled()
-            .ok_or(InferenceError::BackendNotCompiled { name: "flex" })?,
-    };
-    let files = [
-        run.config(),
-        run.source_vocab(),
-        run.target_vocab(),
-        run.model(),
-    ]
-    .map(|path| read(&path))
-    .into_iter()
-    .collect::<Result<Vec<_>>>()?;
-    let tokenizer = read_if_present(&run.tokenizer())?;
-    let files = RunFiles {
-        config: &files[0],
-        source_vocab: &files[1],
-        target_vocab: &files[2],
-        model: &files[3],
-        tokenizer: tokenizer.as_deref(),
-    };
-    let mut predictor = Predictor::from_files(dir, files, backend.device()?)?;
-    predictor.longest_source = std::fs::read(run.manifest())
-        .ok()
-        .and_then(|b| serde_json::from_slice::<Manifest>(&b).ok())
-        .map_or(0, |m| m.longest_source);
-    Ok((predictor, backend))
-}
-
-/// The bytes of the file at `path`, or `None` if there is no such file.
-fn read_if_present(path: &Path) -> Result<Option<Vec<u8>>> {
-    match std::fs::read(path) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(TrainerError::io(path, e)),
     }
 }
 

@@ -15,7 +15,7 @@ use crate::batch::{EncodedPair, bucketed_batches, make_batch, target_tokens};
 use crate::checkpoint::{self, Best, TrainingState};
 use crate::clipping::clip_global_norm;
 use crate::data_parallel;
-use crate::evaluate::{decode, mean_loss, selection_score, task_scores};
+use crate::evaluate::{mean_loss, selection_score, task_scores};
 use crate::loss::batch_loss;
 use crate::progress::Progress;
 use crate::run::{EpochMetrics, Manifest, RunDir, write_atomic};
@@ -23,6 +23,7 @@ use crate::tasks;
 use crate::{Result, TrainerError};
 use inference::RunConfig;
 use inference::{Subwords, Vocab};
+use runtime::decode;
 
 /// Held for the whole of a training run. Burn's CPU random generator is process-wide (seeding
 /// one device seeds them all), so two runs interleaving their initialisation or dropout draws
