@@ -1,0 +1,82 @@
+"""Sequence-to-sequence models with attention, trained and run in Rust.
+
+    >>> import seq2seq_attention as s2s
+    >>> g2p = s2s.G2p()                      # the shipped CMUdict model, inside the wheel
+    >>> g2p("attention")
+    ['AH', 'T', 'EH', 'N', 'SH', 'AH', 'N']
+    >>> model = s2s.load("models/multi30k-de-en")   # any run directory `seq2seq train` made
+    >>> model("Ein Mann fährt mit dem Fahrrad.")
+    'a man is riding a bicycle.'
+
+`load` returns a `Model`: `model(text)`, `model.predict(texts, beam=…, nbest=…)` and
+`model.attention(text)` (a NumPy array with its tokens). Decoding runs on every core with
+the GIL released.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import List, Optional, Sequence, Union
+
+from ._native import Attention, Model, __version__
+from ._native import load as _load
+from ._native import shipped_g2p as _shipped_g2p
+
+__all__ = ["Attention", "G2p", "Model", "load", "__version__"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def load(path: Union[PathLike, Sequence[PathLike]]) -> Model:
+    """Load a run directory, or a list of them as one ensemble.
+
+    The runs of an ensemble must share their task and vocabularies; they decode on their
+    models' mean log-probabilities with the first run's options.
+
+    Raises FileNotFoundError for a missing directory or file and ValueError for a malformed or
+    mismatched run, with the message the `seq2seq` command prints.
+    """
+    if isinstance(path, (str, os.PathLike)):
+        paths = [path]
+    else:
+        paths = list(path)
+    return _load([os.fspath(p) for p in paths])
+
+
+class G2p:
+    """English grapheme-to-phoneme conversion with the shipped CMUdict model.
+
+    The model (`models/g2p-cmudict`: WER 21.24, PER 4.99 on the standard CMUdict test split
+    at beam 5) is compiled into the package: no path, no download, no data files.
+
+        >>> G2p()("attention")
+        ['AH', 'T', 'EH', 'N', 'SH', 'AH', 'N']
+        >>> G2p()("hello world")
+        ['HH', 'EH', 'L', 'OW', ' ', 'W', 'ER', 'L', 'D']
+
+    Calling it with text splits the text on whitespace and returns the ARPAbet phonemes of
+    each word, words separated by ' ' (as g2p_en does). Every word goes to the model: the
+    shipped model has no stress digits and no dictionary lookup, and punctuation or digits are
+    read as unknown characters (with a UserWarning).
+    """
+
+    def __init__(self, beam: Optional[int] = None) -> None:
+        """Build the model; `beam` is the beam width (default: the model's, 5; 1 is greedy)."""
+        self.model: Model = _shipped_g2p()
+        self.beam = beam
+
+    def __call__(self, text: str) -> List[str]:
+        """The phonemes of the words of `text`, words separated by ' '."""
+        phonemes: List[str] = []
+        for i, output in enumerate(self.predict(text.split())):
+            if i:
+                phonemes.append(" ")
+            phonemes.extend(output.split())
+        return phonemes
+
+    def predict(self, words: List[str]) -> List[str]:
+        """Each word's pronunciation as one string of phonemes, decoded together."""
+        return self.model.predict(words, beam=self.beam)
+
+    def __repr__(self) -> str:
+        return f"G2p(beam={self.beam!r})"
