@@ -1,7 +1,7 @@
 """PyTorch twin of `cargo xtask bench`'s `g2p_train_step` workload: a training step of the
 `g2p-cmudict` preset's model, written like shared/bench/torch_ref.py.
 
-The model is ours, layer for layer (crates/encoder, crates/decoder, xtask/src/presets.rs):
+The model is ours, layer for layer (crates/encoder, crates/decoder, cli/src/presets.rs):
 letter and phoneme embeddings 64 (vocabularies 31 and 43, the shipped model's); dropout 0.3 on
 the letter embeddings, a bidirectional 1-layer LSTM encoder (256 per direction); the decoder's
 first state `tanh(W_b [h_fwd; h_bwd] + b)` with a zero memory cell; Bahdanau additive attention

@@ -2,7 +2,7 @@
 `multi30k-de-en` preset's model at the shape of its subword vocabularies, written like
 shared/bench/torch_ref.py and bench/g2p_torch_ref.py.
 
-The model is ours, layer for layer (crates/encoder, crates/decoder, xtask/src/presets.rs):
+The model is ours, layer for layer (crates/encoder, crates/decoder, cli/src/presets.rs):
 German and English piece embeddings 256 (vocabularies 5 888 and 4 501: the pieces that the
 preset's BPE 8000 leaves on each side of Multi30k's training split); a bidirectional 2-layer
 GRU encoder (256 per direction, dropout 0.5 between the layers); the decoder's first state

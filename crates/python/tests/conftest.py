@@ -30,7 +30,7 @@ def seq2seq_binary() -> Path:
         if candidate and Path(candidate).is_file():
             return Path(candidate)
     raise RuntimeError(
-        "no seq2seq binary to compare with: set SEQ2SEQ or build it (cargo build --release -p xtask)"
+        "no seq2seq binary to compare with: set SEQ2SEQ or build it (cargo build --release -p seq2seq-cli)"
     )
 
 

@@ -14,7 +14,7 @@ const WASM_BINDGEN: &str = "0.2.130";
 const TARGET: &str = "wasm32-unknown-unknown";
 
 #[derive(Args, Debug)]
-pub(crate) struct WebArgs {
+pub struct WebArgs {
     /// The runs the page offers, the first one loaded first (each run's config.json,
     /// vocabularies, model.bpk, and manifest.json and tokenizer.json where it has them, are
     /// copied into OUT/models/NAME/, NAME being the directory's name). Repeatable.
@@ -38,7 +38,7 @@ pub(crate) struct WebArgs {
 }
 
 /// `cargo xtask web`.
-pub(crate) fn cmd_web(args: WebArgs) -> Result<(), TrainerError> {
+pub fn run(args: WebArgs) -> Result<(), TrainerError> {
     if !args.no_build {
         build(&args)?;
         println!("built the page into {}", args.out.display());

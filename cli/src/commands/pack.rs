@@ -31,7 +31,7 @@ enum StoredPrecision {
 }
 
 /// Packs the run and says what was written.
-pub fn cmd_pack(args: PackArgs) -> Result<(), TrainerError> {
+pub fn run(args: PackArgs) -> Result<(), TrainerError> {
     let precision = match args.precision {
         StoredPrecision::F32 => Precision::Single,
         StoredPrecision::F16 => Precision::Half,

@@ -12,7 +12,7 @@ use std::sync::mpsc;
 use clap::{Args, ValueEnum};
 use trainer::{DecodingOptions, Prediction, Trained, TrainerError};
 
-use crate::{DecodeArgs, decoding, load_runs};
+use crate::decode_args::{DecodeArgs, decoding, load_runs};
 
 /// Lines predicted together at most: enough for full batches on every core, few enough that
 /// memory stays bounded.
@@ -61,7 +61,7 @@ struct Line {
 
 /// `predict`: every input gets its output line (or its warning); the command fails at the end
 /// if any input could not be predicted.
-pub fn cmd_predict(args: PredictArgs) -> Result<(), PredictError> {
+pub fn run(args: PredictArgs) -> Result<(), PredictError> {
     let format = if args.json { Format::Json } else { args.format };
     if args.scores && format != Format::Lexicon {
         return Err(TrainerError::invalid(
