@@ -24,6 +24,11 @@ pub struct DecodeArgs {
     /// Backend to run on (default: the run's, if compiled in).
     #[arg(long, value_parser = backends())]
     pub(crate) device: Option<Backend>,
+    /// Refuse inputs of more than N tokens (letters, or subword pieces), each with a warning
+    /// naming it (default: 4 × the run's longest training source; 1024 for a run that does not
+    /// record it).
+    #[arg(long, value_name = "N")]
+    pub(crate) max_input_tokens: Option<usize>,
 }
 
 /// The run's decoding options with the flags' changes (the library checks them).
@@ -43,7 +48,10 @@ pub(crate) fn decoding(
 
 /// The runs of `args` loaded (an ensemble for several).
 pub(crate) fn load_runs(args: &DecodeArgs) -> Result<Trained, TrainerError> {
-    let trained = Trained::load_all(&args.runs, args.device)?;
+    let mut trained = Trained::load_all(&args.runs, args.device)?;
+    if let Some(limit) = args.max_input_tokens {
+        trained.set_input_limit(limit)?;
+    }
     if args.runs.len() > 1 {
         eprintln!(
             "an ensemble of {} runs: {}",

@@ -147,6 +147,7 @@ fn explain(error: TrainerError) -> String {
                 "n_best" => "--nbest".to_string(),
                 "metric" => "--metric".to_string(),
                 "last" => "--last".to_string(),
+                "max_input_tokens" => "--max-input-tokens".to_string(),
                 field => match field.rsplit_once('.') {
                     Some((_, field)) => format!("--{}", field.replace('_', "-")),
                     None => field.to_string(),

@@ -420,3 +420,94 @@ fn runs_given_together_predict_evaluate_and_plot_as_an_ensemble() {
         &["is named twice"],
     );
 }
+
+#[test]
+fn a_megabyte_line_is_refused_unread_and_the_next_line_predicted() {
+    // Apart and together: the long line first, then a word, as a user's pipe would send them.
+    let mut input = "a".repeat(1 << 20).into_bytes();
+    input.extend_from_slice(b"\nattention\n");
+    let out = seq2seq(&["predict", "--run", &model(), "--beam", "1"], Some(&input));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "\nAH T EH N SH AH N\n");
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("warning: line 1: has 1048577 bytes, more than an input within the input limit of 88 tokens can have (11264 bytes): it was not read"),
+        "{err}"
+    );
+    assert!(
+        err.contains("error: 1 of 2 inputs could not be predicted (line 1: "),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn max_input_tokens_sets_the_limit_for_predict_plot_and_eval() {
+    let run = model();
+    let out = seq2seq(
+        &[
+            "predict",
+            "--run",
+            &run,
+            "--max-input-tokens",
+            "5",
+            "attention",
+            "hello",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "\nHH EH L OW\n");
+    assert!(text(&out.stderr).contains(
+        "warning: input 1: the input (\"attention\") has 9 tokens, more than the input limit of 5 tokens"
+    ));
+    let plotted = seq2seq(
+        &[
+            "plot",
+            "--run",
+            &run,
+            "--max-input-tokens",
+            "5",
+            "attention",
+            "--out",
+            "/nonexistent",
+        ],
+        None,
+    );
+    fails_with(
+        &plotted,
+        &["input 1: the input (\"attention\") has 9 tokens"],
+    );
+    let zero = seq2seq(
+        &["predict", "--run", &run, "--max-input-tokens", "0", "a"],
+        None,
+    );
+    fails_with(
+        &zero,
+        &["--max-input-tokens = 0 is invalid: must be at least 1"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let lexicon = dir.path().join("long.dict");
+    std::fs::write(&lexicon, "cat\tK AE T\nattention\tAH T EH N SH AH N\n").unwrap();
+    let lexicon = lexicon.display().to_string();
+    let eval = seq2seq(
+        &[
+            "eval",
+            "--run",
+            &run,
+            "--data",
+            &lexicon,
+            "--max-input-tokens",
+            "5",
+            "--out",
+            "/nonexistent/e.json",
+        ],
+        None,
+    );
+    fails_with(
+        &eval,
+        &[
+            "long.dict: item 2 (\"attention\") has 9 source tokens, more than the input limit of 5: nothing was scored",
+        ],
+    );
+}

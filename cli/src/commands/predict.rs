@@ -80,7 +80,11 @@ pub fn run(args: PredictArgs) -> Result<(), PredictError> {
     let mut tally = Tally::default();
     if args.text.is_empty() {
         let (sender, receiver) = mpsc::sync_channel(CHUNK);
-        std::thread::spawn(move || read_lines(std::io::stdin().lock(), &sender));
+        let limits = LineLimits {
+            bytes: trained.max_input_bytes(),
+            tokens: trained.input_limit,
+        };
+        std::thread::spawn(move || read_lines(std::io::stdin().lock(), limits, &sender));
         while let Some(chunk) = next_chunk(&receiver) {
             predict_chunk(&trained, &options, args.nbest, &printer, chunk?, &mut tally)?;
         }
@@ -99,36 +103,86 @@ pub fn run(args: PredictArgs) -> Result<(), PredictError> {
     tally.outcome()
 }
 
+/// How long a line of standard input may be.
+#[derive(Clone, Copy)]
+struct LineLimits {
+    /// Bytes kept of a line: a longer one is read past, never held.
+    bytes: usize,
+    /// The model's input limit in tokens, for the message.
+    tokens: usize,
+}
+
 /// Sends each line of `input` (without its `\n` or `\r\n`) to `sender`, numbered from 1; a line
-/// that is not UTF-8 is sent as its error. Stops at the end of the input, on a read error (sent
-/// on), or when the receiver is gone.
-fn read_lines(mut input: impl BufRead, sender: &mpsc::SyncSender<Result<Line, TrainerError>>) {
+/// that is not UTF-8, or longer than `limits.bytes` (read past without being held, so that no
+/// line can take the memory), is sent as its error. Stops at the end of the input, on a read
+/// error (sent on), or when the receiver is gone.
+fn read_lines(
+    mut input: impl BufRead,
+    limits: LineLimits,
+    sender: &mpsc::SyncSender<Result<Line, TrainerError>>,
+) {
     let mut buffer = Vec::new();
     for number in 1.. {
         buffer.clear();
-        match input.read_until(b'\n', &mut buffer) {
-            Ok(0) => return,
-            Ok(_) => {}
+        let length = match read_line_bounded(&mut input, &mut buffer, limits.bytes) {
+            Ok(None) => return,
+            Ok(Some(length)) => length,
             Err(e) => {
                 let _ = sender.send(Err(TrainerError::io("<stdin>", e)));
                 return;
             }
-        }
+        };
         let bytes = buffer
             .strip_suffix(b"\n")
             .map_or(&buffer[..], |b| b.strip_suffix(b"\r").unwrap_or(b));
-        let text = String::from_utf8(bytes.to_vec()).map_err(|e| {
-            format!(
-                "is not UTF-8 text (invalid byte at column {})",
-                e.utf8_error().valid_up_to() + 1
-            )
-        });
+        let text = if length > buffer.len() {
+            Err(format!(
+                "has {length} bytes, more than an input within the input limit of {} tokens can have ({} bytes): it was not read",
+                limits.tokens, limits.bytes
+            ))
+        } else {
+            String::from_utf8(bytes.to_vec()).map_err(|e| {
+                format!(
+                    "is not UTF-8 text (invalid byte at column {})",
+                    e.utf8_error().valid_up_to() + 1
+                )
+            })
+        };
         let line = Line {
             label: format!("line {number}"),
             text,
         };
         if sender.send(Ok(line)).is_err() {
             return;
+        }
+    }
+}
+
+/// Reads one line (up to and with its `\n`) into `buffer`, keeping at most `max` bytes and a
+/// line ending: returns the line's whole length in bytes (more than `buffer` holds if it was
+/// longer), or `None` at the end of the input.
+fn read_line_bounded(
+    input: &mut impl BufRead,
+    buffer: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<Option<usize>> {
+    let mut length = 0;
+    loop {
+        let available = input.fill_buf()?;
+        if available.is_empty() {
+            return Ok((length > 0).then_some(length));
+        }
+        let (take, ends) = match available.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (available.len(), false),
+        };
+        if length + take <= max + 2 {
+            buffer.extend_from_slice(&available[..take]);
+        }
+        length += take;
+        input.consume(take);
+        if ends {
+            return Ok(Some(length));
         }
     }
 }

@@ -55,6 +55,14 @@ pub enum InferenceError {
         /// The newest version this build reads.
         supported: u32,
     },
+    /// One input of several cannot be predicted.
+    #[error("{label}: {source}")]
+    Input {
+        /// Which input: `input 2`, `line 7`.
+        label: String,
+        /// Why.
+        source: crate::InputError,
+    },
     /// The model could not be built or run.
     #[error(transparent)]
     Model(#[from] DecoderError),

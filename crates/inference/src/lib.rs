@@ -36,7 +36,10 @@ pub use config::{
 };
 pub use decode::{decode_n_best, in_input_order, length_batches, padded};
 pub use error::{InferenceError, Result};
-pub use predictor::{Alternative, InputError, Prediction, Predictor, RunFiles, load_model_bytes};
+pub use predictor::{
+    Alternative, INPUT_LIMIT_FACTOR, InputError, Prediction, Predictor, RunFiles,
+    UNKNOWN_RUN_INPUT_LIMIT, load_model_bytes,
+};
 pub use subwords::{Subwords, TOKENIZER_FILE};
 pub use tokenize::{Tokenizer, normalise_source, tokenizers};
 pub use vocab::Vocab;

@@ -79,7 +79,55 @@ pub enum InputError {
         /// The input as given.
         input: String,
     },
+    /// The input is longer than [`Predictor::input_limit`]: refused, not cut, so that no
+    /// output is silently a part's.
+    #[error(
+        "the input ({preview}) has {length} {unit}, more than the input limit of {limit} tokens ({INPUT_LIMIT_FACTOR} × the longest training source unless set): it was not predicted"
+    )]
+    TooLong {
+        /// The input's first characters, quoted, with its length in characters.
+        preview: String,
+        /// Its length.
+        length: usize,
+        /// What `length` counts: `tokens`, or `characters` when there were too many even to
+        /// cut into tokens.
+        unit: &'static str,
+        /// The limit, in tokens.
+        limit: usize,
+    },
 }
+
+impl InputError {
+    /// [`InputError::TooLong`] for `input` of `length` `unit`s.
+    fn too_long(input: &str, length: usize, unit: &'static str, limit: usize) -> Self {
+        const SHOWN: usize = 24;
+        let chars = input.chars().count();
+        let preview = if chars > SHOWN {
+            let head: String = input.chars().take(SHOWN).collect();
+            format!("{head:?}… of {chars} characters")
+        } else {
+            format!("{input:?}")
+        };
+        Self::TooLong {
+            preview,
+            length,
+            unit,
+            limit,
+        }
+    }
+}
+
+/// By default an input may have this many times as many tokens as the longest training source
+/// ([`Predictor::input_limit`]).
+pub const INPUT_LIMIT_FACTOR: usize = 4;
+
+/// The input limit, in tokens, of a run whose longest training source is unknown (a run older
+/// than that record).
+pub const UNKNOWN_RUN_INPUT_LIMIT: usize = 1024;
+
+/// Characters an input may have per token of the limit before it is refused uncut: a subword
+/// piece is rarely longer, and a letter is one.
+const CHARS_PER_TOKEN: usize = 32;
 
 /// A trained model ready to predict: the run's configuration, vocabularies and weights.
 #[derive(Debug)]
@@ -99,6 +147,10 @@ pub struct Predictor {
     pub device: Device,
     /// The longest training source in tokens (0 if unknown): longer inputs get a warning.
     pub longest_source: usize,
+    /// The most tokens an input may have ([`INPUT_LIMIT_FACTOR`] × `longest_source` by
+    /// default, [`UNKNOWN_RUN_INPUT_LIMIT`] when that is unknown): a longer input is refused
+    /// ([`InputError::TooLong`]), so that no input can take a process's memory and time.
+    pub input_limit: usize,
 }
 
 /// The contents of a run directory's files, as bytes: what [`Predictor::from_files`] reads.
@@ -144,6 +196,7 @@ impl Predictor {
                 )
             })?;
         let model = load_model_bytes(model, &dir.join("model.bpk"), files.model.to_vec())?;
+        let longest_source = files.manifest.map_or(0, longest_source);
         Ok(Self {
             config,
             source_vocab,
@@ -151,7 +204,8 @@ impl Predictor {
             subwords,
             models: Ensemble::from(model.valid()),
             device,
-            longest_source: files.manifest.map_or(0, longest_source),
+            longest_source,
+            input_limit: default_input_limit(longest_source),
         })
     }
 
@@ -190,6 +244,63 @@ impl Predictor {
         })
     }
 
+    /// The input limit in tokens, `limit`, instead of the run's default.
+    ///
+    /// # Errors
+    ///
+    /// [`InferenceError::InvalidOption`] for 0.
+    pub fn set_input_limit(&mut self, limit: usize) -> Result<()> {
+        if limit == 0 {
+            return Err(InferenceError::invalid(
+                "max_input_tokens",
+                limit,
+                "must be at least 1",
+            ));
+        }
+        self.input_limit = limit;
+        Ok(())
+    }
+
+    /// The most bytes of UTF-8 an input within [`Predictor::input_limit`] can have: a reader
+    /// may drop a longer line unread, as [`Predictor::read_source`] would refuse it.
+    pub fn max_input_bytes(&self) -> usize {
+        self.input_limit.saturating_mul(CHARS_PER_TOKEN * 4)
+    }
+
+    /// The tokens the model reads for `input` ([`Predictor::source_tokens`]), or why it is not
+    /// read: empty once normalised, or longer than [`Predictor::input_limit`] (an input of far
+    /// too many characters is refused before it is cut into tokens).
+    ///
+    /// # Errors
+    ///
+    /// [`InputError::Empty`], [`InputError::TooLong`].
+    pub fn read_source(&self, input: &str) -> std::result::Result<Vec<String>, InputError> {
+        let chars = input.chars().count();
+        if chars > self.input_limit.saturating_mul(CHARS_PER_TOKEN) {
+            return Err(InputError::too_long(
+                input,
+                chars,
+                "characters",
+                self.input_limit,
+            ));
+        }
+        let tokens = self.source_tokens(input);
+        if tokens.is_empty() {
+            return Err(InputError::Empty {
+                input: input.to_string(),
+            });
+        }
+        if tokens.len() > self.input_limit {
+            return Err(InputError::too_long(
+                input,
+                tokens.len(),
+                "tokens",
+                self.input_limit,
+            ));
+        }
+        Ok(tokens)
+    }
+
     /// The tokens the model reads for `input`: normalised as the task reads it, tokenised, and,
     /// with a subword vocabulary, each piece the source vocabulary lacks spelled in pieces it
     /// has ([`Vocab::split_unknown`]).
@@ -220,10 +331,10 @@ impl Predictor {
     ///
     /// Inputs are normalised as the task reads them (G2P words trimmed and lower-cased).
     /// Unknown source tokens are read as `<unk>` (listed in [`Prediction::unknown`], with a
-    /// warning). There is no length limit on inputs: a recurrent encoder reads any length, and
-    /// the output may run to `⌊max_length_ratio · n⌋ + max_length_extra` tokens; an input
-    /// longer than every training source gets a warning, since the model has never seen one
-    /// like it, and so does an output cut at that limit.
+    /// warning). An input longer than [`Predictor::input_limit`] tokens is refused
+    /// ([`InputError::TooLong`]); one longer than every training source but within the limit
+    /// gets a warning, since the model has never seen one like it. The output may run to
+    /// `⌊max_length_ratio · n⌋ + max_length_extra` tokens, and one cut there gets a warning.
     ///
     /// # Errors
     ///
@@ -263,13 +374,11 @@ impl Predictor {
             )
             .into());
         }
-        let tokens_of: Vec<Vec<String>> = inputs
-            .iter()
-            .map(|input| self.source_tokens(input))
-            .collect();
+        let tokens_of: Vec<std::result::Result<Vec<String>, InputError>> =
+            inputs.iter().map(|input| self.read_source(input)).collect();
         let sources: Vec<Vec<usize>> = tokens_of
             .iter()
-            .filter(|tokens| !tokens.is_empty())
+            .flatten()
             .map(|tokens| self.source_vocab.encode(tokens))
             .collect();
         let mut decoded = decode(&sources)?.into_iter();
@@ -277,11 +386,7 @@ impl Predictor {
             .iter()
             .zip(tokens_of)
             .map(|(input, tokens)| {
-                if tokens.is_empty() {
-                    return Err(InputError::Empty {
-                        input: input.clone(),
-                    });
-                }
+                let tokens = tokens?;
                 let hyps = decoded.next().expect("one decoding per readable input");
                 Ok(self.prediction(input, tokens, hyps, n_best > 1))
             })
@@ -362,6 +467,15 @@ impl Predictor {
             ));
         }
         warnings
+    }
+}
+
+/// The input limit of a run whose longest training source has `longest_source` tokens (0:
+/// unknown).
+fn default_input_limit(longest_source: usize) -> usize {
+    match longest_source {
+        0 => UNKNOWN_RUN_INPUT_LIMIT,
+        n => n.saturating_mul(INPUT_LIMIT_FACTOR),
     }
 }
 

@@ -172,3 +172,63 @@ fn runs_with_other_vocabularies_are_no_ensemble() {
         "{err}"
     );
 }
+
+#[test]
+fn inputs_over_the_input_limit_are_refused_and_the_others_predicted() {
+    let mut predictor = load(&files()).unwrap();
+    assert_eq!(
+        predictor.input_limit,
+        inference::UNKNOWN_RUN_INPUT_LIMIT,
+        "no manifest: the limit of a run that does not record its longest source"
+    );
+    predictor.set_input_limit(8).unwrap();
+    let greedy = DecodingOptions {
+        beam: 1,
+        ..predictor.config.decoding.clone()
+    };
+    let inputs = ["attention", "hello", &"a".repeat(300)].map(String::from);
+    let out = predictor.predict_each(&inputs, &greedy, 1).unwrap();
+    let Err(InputError::TooLong {
+        length,
+        unit,
+        limit,
+        ..
+    }) = &out[0]
+    else {
+        panic!("{:?}", out[0]);
+    };
+    assert_eq!((*length, *unit, *limit), (9, "tokens", 8));
+    assert!(
+        out[0].as_ref().unwrap_err().to_string().contains(
+            "the input (\"attention\") has 9 tokens, more than the input limit of 8 tokens"
+        )
+    );
+    assert_eq!(out[1].as_ref().unwrap().output, "HH EH L OW");
+    // Far too many characters: refused before being cut into tokens, the input shown in part.
+    let message = out[2].as_ref().unwrap_err().to_string();
+    assert!(
+        message.starts_with(
+            "the input (\"aaaaaaaaaaaaaaaaaaaaaaaa\"… of 300 characters) has 300 characters"
+        ),
+        "{message}"
+    );
+    assert!(predictor.set_input_limit(0).is_err());
+}
+
+#[test]
+fn the_input_limit_comes_from_the_manifest() {
+    let [config, source, target, model] = files();
+    let manifest = br#"{"longest_source": 22}"#;
+    let run = RunFiles {
+        config: &config,
+        source_vocab: &source,
+        target_vocab: &target,
+        model: &model,
+        tokenizer: None,
+        manifest: Some(manifest),
+    };
+    let predictor = Predictor::from_files(Path::new("g2p"), run, Device::flex()).unwrap();
+    assert_eq!(predictor.longest_source, 22);
+    assert_eq!(predictor.input_limit, 22 * inference::INPUT_LIMIT_FACTOR);
+    assert_eq!(predictor.max_input_bytes(), 88 * 32 * 4);
+}

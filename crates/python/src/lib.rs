@@ -24,15 +24,20 @@ use crate::errors::to_py;
 use crate::model::{Attention, Model};
 
 /// Loads the runs in `paths` (run directories; several decode as one ensemble on their mean
-/// log-probabilities) onto the CPU.
+/// log-probabilities) onto the CPU; inputs of more than `max_input_tokens` tokens are refused
+/// (default: 4 × the longest training source).
 ///
 /// Raises FileNotFoundError for a missing directory or file, ValueError for a malformed or
 /// mismatched run, each with the message `seq2seq` prints.
 #[pyfunction]
-fn load(py: Python<'_>, paths: Vec<PathBuf>) -> PyResult<Model> {
-    let loaded = py
+#[pyo3(signature = (paths, max_input_tokens = None))]
+fn load(py: Python<'_>, paths: Vec<PathBuf>, max_input_tokens: Option<usize>) -> PyResult<Model> {
+    let mut loaded = py
         .detach(|| Loaded::load_all(&paths, None))
         .map_err(to_py)?;
+    if let Some(limit) = max_input_tokens {
+        loaded.set_input_limit(limit).map_err(to_py)?;
+    }
     Ok(Model::new(loaded))
 }
 

@@ -3,7 +3,7 @@
 use std::ffi::CString;
 
 use inference::{DecodingOptions, InferenceError, Prediction};
-use pyo3::exceptions::{PyImportError, PyUserWarning, PyValueError};
+use pyo3::exceptions::{PyImportError, PyUserWarning};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use runtime::Loaded;
@@ -17,7 +17,8 @@ use crate::errors::to_py;
 /// are normalised as the run's task reads them (G2P words trimmed and lower-cased; sentences
 /// cut into the run's subword pieces). An input the model reads only in part (unknown
 /// characters, a length beyond any training source, an output cut at the length limit) gives a
-/// `UserWarning` naming it; an empty input raises `ValueError`.
+/// `UserWarning` naming it; an empty input, or one longer than the input limit (4 × the longest
+/// training source unless `load(…, max_input_tokens=N)` says otherwise), raises `ValueError`.
 #[pyclass(frozen, module = "seq2seq_attention")]
 pub struct Model {
     loaded: Loaded,
@@ -68,7 +69,12 @@ impl Model {
         let mut predictions = Vec::with_capacity(results.len());
         for (i, result) in results.into_iter().enumerate() {
             let label = format!("input {}", i + 1);
-            let prediction = result.map_err(|e| PyValueError::new_err(format!("{label}: {e}")))?;
+            let prediction = result.map_err(|source| {
+                to_py(InferenceError::Input {
+                    label: label.clone(),
+                    source,
+                })
+            })?;
             for warning in &prediction.warnings {
                 let message = format!("{label} {:?}: {warning}", prediction.input);
                 let message = CString::new(message.replace('\0', "\\0"))

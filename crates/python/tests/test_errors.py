@@ -105,3 +105,27 @@ def test_a_clean_input_gives_no_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         s2s.G2p().model("attention")
+
+
+def test_an_input_over_the_limit_names_itself(cli):
+    g2p = s2s.G2p().model
+    with pytest.raises(ValueError) as raised:
+        g2p.predict(["word", "a" * 100_000])
+    message = str(raised.value)
+    assert message.startswith('input 2: the input ("aaaaaaaaaaaaaaaaaaaaaaaa"… of 100000 characters)')
+    assert "more than the input limit of 88 tokens" in message
+    limited = s2s.load(G2P_RUN, max_input_tokens=5)
+    with pytest.raises(ValueError, match=r'^input 1: the input \("attention"\) has 9 tokens'):
+        limited("attention")
+    done = cli(["predict", "--run", str(G2P_RUN), "--max-input-tokens", "5", "attention"])
+    assert message_of(limited, "attention") in done.stderr
+    with pytest.raises(ValueError, match="max_input_tokens = 0 is invalid"):
+        s2s.load(G2P_RUN, max_input_tokens=0)
+
+
+def message_of(model, text):
+    try:
+        model(text)
+    except ValueError as e:
+        return str(e)
+    raise AssertionError("no error")

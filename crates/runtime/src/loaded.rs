@@ -1,6 +1,6 @@
 //! A run directory (or several, an ensemble) read from disk, predicting on every core.
 
-use std::ops::Deref;
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 
 use inference::{
@@ -26,6 +26,13 @@ impl Deref for Loaded {
 
     fn deref(&self) -> &Predictor {
         &self.predictor
+    }
+}
+
+/// Settings such as [`Predictor::set_input_limit`].
+impl DerefMut for Loaded {
+    fn deref_mut(&mut self) -> &mut Predictor {
+        &mut self.predictor
     }
 }
 
@@ -98,8 +105,8 @@ impl Loaded {
     ///
     /// # Errors
     ///
-    /// [`InferenceError::InvalidOption`] naming an empty input (`input N`, 1-based); decoding
-    /// errors.
+    /// [`InferenceError::Input`] naming the first input that cannot be predicted (`input N`,
+    /// 1-based: empty, or over the input limit); decoding errors.
     pub fn predict(
         &self,
         inputs: &[String],
@@ -109,12 +116,11 @@ impl Loaded {
             .into_iter()
             .enumerate()
             .map(|(i, p)| {
-                p.map_err(|InputError::Empty { input }| {
-                    InferenceError::invalid(
-                        format!("input {}", i + 1),
-                        format!("{input:?}"),
-                        "is empty: there is nothing to predict from",
-                    )
+                p.map_err(|source| {
+                    InferenceError::Input {
+                        label: format!("input {}", i + 1),
+                        source,
+                    }
                     .into()
                 })
             })

@@ -2,7 +2,7 @@
 //! evaluation on a split.
 
 use std::collections::BTreeMap;
-use std::ops::Deref;
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 
 use inference::{Backend, DecodingOptions};
@@ -29,6 +29,13 @@ impl Deref for Trained {
 
     fn deref(&self) -> &Loaded {
         &self.loaded
+    }
+}
+
+/// Settings such as [`inference::Predictor::set_input_limit`].
+impl DerefMut for Trained {
+    fn deref_mut(&mut self) -> &mut Loaded {
+        &mut self.loaded
     }
 }
 
@@ -81,10 +88,27 @@ impl Trained {
     ///
     /// # Errors
     ///
-    /// The file's reading errors, naming file and line.
+    /// The file's reading errors, naming file and line; an item longer than the input limit
+    /// ([`inference::Predictor::input_limit`]), naming it.
     pub fn evaluate_file(&self, path: &Path, decoding: &DecodingOptions) -> Result<Evaluation> {
         decoding.validate()?;
         let items = tasks::read_items(&self.config.task, path, self.subwords.as_ref())?;
+        if let Some((k, item)) = items
+            .iter()
+            .enumerate()
+            .find(|(_, item)| item.source.len() > self.input_limit)
+        {
+            return Err(TrainerError::run(
+                path,
+                format!(
+                    "item {} ({:?}) has {} source tokens, more than the input limit of {}: nothing was scored",
+                    k + 1,
+                    item.source_text.chars().take(40).collect::<String>(),
+                    item.source.len(),
+                    self.input_limit
+                ),
+            ));
+        }
         self.evaluate_items(&path.display().to_string(), &items, decoding)
     }
 

@@ -27,11 +27,14 @@ __all__ = ["Attention", "G2p", "Model", "load", "__version__"]
 PathLike = Union[str, "os.PathLike[str]"]
 
 
-def load(path: Union[PathLike, Sequence[PathLike]]) -> Model:
+def load(
+    path: Union[PathLike, Sequence[PathLike]], max_input_tokens: Optional[int] = None
+) -> Model:
     """Load a run directory, or a list of them as one ensemble.
 
     The runs of an ensemble must share their task and vocabularies; they decode on their
-    models' mean log-probabilities with the first run's options.
+    models' mean log-probabilities with the first run's options. An input of more than
+    `max_input_tokens` tokens (default: 4 × the longest training source) raises ValueError.
 
     Raises FileNotFoundError for a missing directory or file and ValueError for a malformed or
     mismatched run, with the message the `seq2seq` command prints.
@@ -40,7 +43,7 @@ def load(path: Union[PathLike, Sequence[PathLike]]) -> Model:
         paths = [path]
     else:
         paths = list(path)
-    return _load([os.fspath(p) for p in paths])
+    return _load([os.fspath(p) for p in paths], max_input_tokens)
 
 
 class G2p:
