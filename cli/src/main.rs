@@ -18,7 +18,8 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use commands::{
-    average, bench as bench_command, compare, curve, data, eval, pack, plot, predict, train, web,
+    average, bench as bench_command, compare, curve, data, eval, pack, plot, predict, serve, train,
+    web,
 };
 use train_args::TrainArgs;
 use trainer::{InferenceError, TrainerError};
@@ -41,6 +42,9 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Predict outputs for TEXT arguments, or for each line of standard input.
     Predict(predict::PredictArgs),
+    /// Serve runs over HTTP on localhost: JSON endpoints to list models and predict, requests
+    /// that arrive together decoded as one batch, every input and queue bounded.
+    Serve(serve::ServeArgs),
     /// Draw the attention of one prediction: heatmap PNG and SVG, decoding GIF, weights JSON.
     Plot(plot::PlotArgs),
     /// Download a public data set (cmudict, multi30k), checking every file's SHA-256.
@@ -113,6 +117,7 @@ fn main() -> ExitCode {
             other => other.to_string(),
         }),
         Command::Plot(args) => plot::run(args).map_err(explain),
+        Command::Serve(args) => serve::run(args).map_err(explain),
         Command::Data(args) => data::run(args).map_err(explain),
         Command::Compare(args) => compare::run(args).map_err(explain),
         Command::Average(args) => average::run(args).map_err(explain),

@@ -9,6 +9,7 @@ pub mod eval;
 pub mod pack;
 pub mod plot;
 pub mod predict;
+pub mod serve;
 pub mod train;
 pub mod web;
 
