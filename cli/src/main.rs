@@ -135,6 +135,17 @@ fn main() -> ExitCode {
     }
 }
 
+/// Warns when `--threads` asks for more threads than the cores this process may use (its CPU
+/// affinity and cgroup quota): they would take turns on the cores, each step slower.
+pub(crate) fn warn_if_oversubscribed(threads: usize) {
+    let cores = trainer::cores();
+    if threads > cores {
+        eprintln!(
+            "warning: --threads {threads} is more than the {cores} core(s) this process may use (its CPU affinity and quota): the threads will take turns, and each step will be slower, not faster"
+        );
+    }
+}
+
 /// The command line, with `train`'s defaults (read from the run configuration) in its help.
 fn parse(args: &[std::ffi::OsString]) -> Cli {
     let command = Cli::command().mut_subcommand("train", train_args::with_defaults);

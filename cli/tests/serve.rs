@@ -1,5 +1,6 @@
-//! `seq2seq serve` as users start it: on a free port of 127.0.0.1, answering, then stopped by
-//! SIGTERM with exit status 0.
+//! The command sized to its machine: `seq2seq serve` as users start it (a free port of
+//! 127.0.0.1, answering, stopped by SIGTERM with exit status 0), and `--threads` beyond the
+//! cores the process may use.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -55,5 +56,33 @@ fn serve_answers_on_localhost_and_stops_cleanly_on_sigterm() {
     assert!(
         rest.contains("stopped: every request in flight was answered"),
         "{rest}"
+    );
+}
+
+#[test]
+fn threads_beyond_the_cores_the_process_may_use_warn() {
+    let dir = std::env::temp_dir().join(format!("seq2seq-threads-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = Command::new("taskset")
+        .args([
+            "-c",
+            "0",
+            env!("CARGO_BIN_EXE_seq2seq"),
+            "train",
+            "--threads",
+            "2",
+            "--epochs",
+            "1",
+        ])
+        .args(["--dates-sizes", "200,50,50", "--quiet", "--out"])
+        .arg(&dir)
+        .output()
+        .expect("taskset (util-linux) runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("warning: --threads 2 is more than the 1 core(s) this process may use"),
+        "{err}"
     );
 }

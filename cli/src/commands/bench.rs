@@ -84,8 +84,11 @@ pub fn run(args: BenchArgs) -> Result<(), TrainerError> {
     }
     let threads = match args.threads {
         Some(0) => return Err(TrainerError::invalid("--threads", 0, "must be at least 1")),
-        Some(n) => n,
-        None => std::thread::available_parallelism().map_or(1, usize::from),
+        Some(n) => {
+            crate::warn_if_oversubscribed(n);
+            n
+        }
+        None => trainer::cores(),
     };
     if env!("SEQ2SEQ_BUILD_PROFILE") != "release" {
         // Figures are measured on the release build: run it instead, with the same arguments

@@ -17,6 +17,7 @@ pub fn run(args: TrainArgs) -> Result<(), TrainerError> {
         );
         return Ok(());
     }
+    crate::warn_if_oversubscribed(config.training.threads);
     let out = args
         .out
         .clone()
