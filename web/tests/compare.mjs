@@ -11,6 +11,7 @@ function close(a, b, what) {
 export function assertSamePrediction(wasm, native, label) {
   if ('error' in native) {
     assert.ok('error' in wasm, `${label}: native has no prediction (${native.error}), wasm has ${JSON.stringify(wasm.output)}`);
+    assert.ok(native.error.endsWith(wasm.error), `${label}: native says ${native.error}, wasm ${wasm.error}`);
     return;
   }
   for (const field of ['input', 'source_tokens', 'unknown', 'warnings', 'output_tokens', 'output', 'finished']) {

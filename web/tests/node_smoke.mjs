@@ -1,7 +1,7 @@
 // The wasm module under Node.js (`cargo xtask web --node` builds DIST/node/) against the native
 // `seq2seq predict --json` on a word list (a G2P run) or a few German sentences (a translation
 // run, with its subword vocabulary): the same outputs, weights and n-best lists, greedy and at
-// beam 5, unknown characters and empty lines included.
+// beam 5, unknown characters, empty lines and a word over the input limit included.
 //
 //   SEQ2SEQ=target/debug/seq2seq node web/tests/node_smoke.mjs [DIST] [RUN]
 import { existsSync, readFileSync } from 'node:fs';
