@@ -29,6 +29,11 @@ pub struct DecodeArgs {
     /// record it).
     #[arg(long, value_name = "N")]
     pub(crate) max_input_tokens: Option<usize>,
+    /// G2P: a pronunciation lexicon in CMUdict form (`WORD PH PH …`, `WORD(2) …`); a word it
+    /// lists gets its listed pronunciations (all of them, first, with --nbest) and only the
+    /// others go to the model. Repeatable (earlier files' pronunciations first).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) lexicon: Vec<PathBuf>,
 }
 
 /// The run's decoding options with the flags' changes (the library checks them).
@@ -51,6 +56,10 @@ pub(crate) fn load_runs(args: &DecodeArgs) -> Result<Trained, TrainerError> {
     let mut trained = Trained::load_all(&args.runs, args.device)?;
     if let Some(limit) = args.max_input_tokens {
         trained.set_input_limit(limit)?;
+    }
+    if let Some(lexicon) = trainer::read_lexicons(&args.lexicon)? {
+        eprintln!("lexicon: {} words listed", lexicon.len());
+        trained.set_lexicon(Some(lexicon))?;
     }
     if args.runs.len() > 1 {
         eprintln!(

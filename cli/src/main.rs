@@ -164,6 +164,7 @@ fn explain(error: TrainerError) -> String {
                 "metric" => "--metric".to_string(),
                 "last" => "--last".to_string(),
                 "max_input_tokens" => "--max-input-tokens".to_string(),
+                "lexicon" => "--lexicon".to_string(),
                 field => match field.rsplit_once('.') {
                     Some((_, field)) => format!("--{}", field.replace('_', "-")),
                     None => field.to_string(),

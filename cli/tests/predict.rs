@@ -511,3 +511,125 @@ fn max_input_tokens_sets_the_limit_for_predict_plot_and_eval() {
         ],
     );
 }
+
+#[test]
+fn a_lexicon_is_looked_up_first_and_the_json_says_which() {
+    let dir = tempfile::tempdir().unwrap();
+    let lexicon = dir.path().join("my.dict");
+    std::fs::write(
+        &lexicon,
+        ";;; stress digits are dropped: the model writes none\nPHONEME  F OW1 N IY0 M\nREAD  R IY1 D\nREAD(2)  R EH1 D\n",
+    )
+    .unwrap();
+    let lexicon = lexicon.display().to_string();
+    let run = model();
+    let out = seq2seq(
+        &[
+            "predict",
+            "--run",
+            &run,
+            "--lexicon",
+            &lexicon,
+            "--json",
+            "Phoneme",
+            "attention",
+        ],
+        None,
+    );
+    assert_ok(&out);
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["output"], "F OW N IY M");
+    assert_eq!(lines[0]["origin"], "lexicon");
+    assert_eq!(lines[0]["weights"], serde_json::json!([]));
+    assert_eq!(lines[1]["origin"], "model");
+    assert_eq!(lines[1]["output"], "AH T EH N SH AH N");
+
+    // --nbest: every listed pronunciation first (log-probability 0), then the model's.
+    let out = seq2seq(
+        &[
+            "predict",
+            "--run",
+            &run,
+            "--lexicon",
+            &lexicon,
+            "--nbest",
+            "3",
+            "read",
+        ],
+        None,
+    );
+    assert_ok(&out);
+    let lines: Vec<String> = text(&out.stdout).lines().map(String::from).collect();
+    assert_eq!(lines[..2], ["R IY D\t0.0000", "R EH D\t0.0000"]);
+    assert_eq!(lines.len(), 3);
+    assert!(!lines[2].starts_with("R IY D\t") && !lines[2].starts_with("R EH D\t"));
+
+    let plotted = seq2seq(
+        &[
+            "plot",
+            "--run",
+            &run,
+            "--lexicon",
+            &lexicon,
+            "phoneme",
+            "--out",
+            &dir.path().display().to_string(),
+        ],
+        None,
+    );
+    assert_ok(&plotted);
+    assert!(text(&plotted.stdout).contains(
+        "\"phoneme\" is in the lexicon (F OW N IY M); the pictures show the model's own prediction"
+    ));
+}
+
+#[test]
+fn a_bad_lexicon_or_one_for_another_task_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.dict");
+    std::fs::write(&bad, "CAT K AE T\nDOG\n").unwrap();
+    let bad = bad.display().to_string();
+    let out = seq2seq(
+        &["predict", "--run", &model(), "--lexicon", &bad, "cat"],
+        None,
+    );
+    fails_with(
+        &out,
+        &["bad.dict: line 2: the word \"DOG\" has no pronunciation"],
+    );
+    let missing = seq2seq(
+        &[
+            "predict",
+            "--run",
+            &model(),
+            "--lexicon",
+            "/nonexistent.dict",
+            "cat",
+        ],
+        None,
+    );
+    fails_with(&missing, &["/nonexistent.dict: No such file or directory"]);
+    let good = dir.path().join("good.dict");
+    std::fs::write(&good, "CAT K AE T\n").unwrap();
+    let translation = repo().join("models/multi30k-de-en").display().to_string();
+    let out = seq2seq(
+        &[
+            "predict",
+            "--run",
+            &translation,
+            "--lexicon",
+            &good.display().to_string(),
+            "Hallo",
+        ],
+        None,
+    );
+    fails_with(
+        &out,
+        &[
+            "--lexicon = (given) is invalid: a pronunciation lexicon applies to g2p runs; this run's task is translate",
+        ],
+    );
+}

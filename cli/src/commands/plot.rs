@@ -25,8 +25,17 @@ pub struct PlotArgs {
 
 /// Runs `plot` with its arguments.
 pub fn run(args: PlotArgs) -> Result<(), TrainerError> {
-    let trained = load_runs(&args.decode)?;
+    let mut trained = load_runs(&args.decode)?;
     let options = decoding(&trained, &args.decode)?;
+    // A listed word has no attention of its own: draw the model's, and say what the lexicon says.
+    if let Some(listed) = trained.lexicon_entry(&args.text) {
+        println!(
+            "{:?} is in the lexicon ({}); the pictures show the model's own prediction",
+            args.text,
+            listed.join(" | ")
+        );
+        trained.set_lexicon(None)?;
+    }
     let prediction = trained
         .predict(std::slice::from_ref(&args.text), &options)?
         .remove(0);

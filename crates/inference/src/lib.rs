@@ -10,6 +10,7 @@
 //!   learned subword vocabulary ([`Subwords`], the run's `tokenizer.json`) where it has one.
 //! - [`Predictor`]: a model built from a run's files' bytes ([`RunFiles`]) that makes
 //!   [`Prediction`]s, greedy or beam, with n-best lists, attention weights and warnings.
+//! - [`Lexicon`]: a G2P run's dictionary, whose words get their listed pronunciations.
 //! - [`decode_n_best`]: many sources decoded in length-sorted batches ([`length_batches`]).
 //! - [`Backend`]: which Burn backend to run on, among those compiled in (the `flex`, `ndarray`
 //!   and `wgpu` features).
@@ -24,6 +25,7 @@ mod backend;
 mod config;
 mod decode;
 mod error;
+mod lexicon;
 mod predictor;
 mod subwords;
 mod tokenize;
@@ -36,8 +38,9 @@ pub use config::{
 };
 pub use decode::{decode_n_best, in_input_order, length_batches, padded};
 pub use error::{InferenceError, Result};
+pub use lexicon::Lexicon;
 pub use predictor::{
-    Alternative, INPUT_LIMIT_FACTOR, InputError, Prediction, Predictor, RunFiles,
+    Alternative, INPUT_LIMIT_FACTOR, InputError, Origin, Prediction, Predictor, RunFiles,
     UNKNOWN_RUN_INPUT_LIMIT, load_model_bytes,
 };
 pub use subwords::{Subwords, TOKENIZER_FILE};

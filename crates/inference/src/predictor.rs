@@ -9,8 +9,9 @@ use burn::tensor::Bytes;
 use decoder::{Ensemble, Hypothesis, Seq2Seq};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{DecodingOptions, RunConfig};
+use crate::config::{DecodingOptions, RunConfig, TaskKind};
 use crate::decode::decode_n_best;
+use crate::lexicon::Lexicon;
 use crate::subwords::{Subwords, TOKENIZER_FILE};
 use crate::tokenize::{Tokenizer, normalise_source, tokenizers};
 use crate::vocab::Vocab;
@@ -42,6 +43,21 @@ pub struct Prediction {
     /// With `n_best > 1`: the best hypotheses, best first (the first is the one above).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub n_best: Vec<Alternative>,
+    /// Where the output comes from: the model, or the lexicon (then without weights, with
+    /// log-probability 0, and its n-best list the lexicon's pronunciations first).
+    #[serde(default)]
+    pub origin: Origin,
+}
+
+/// Where a prediction's output comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// Decoded by the model.
+    #[default]
+    Model,
+    /// Listed in the lexicon ([`Predictor::set_lexicon`]).
+    Lexicon,
 }
 
 impl Prediction {
@@ -151,6 +167,8 @@ pub struct Predictor {
     /// default, [`UNKNOWN_RUN_INPUT_LIMIT`] when that is unknown): a longer input is refused
     /// ([`InputError::TooLong`]), so that no input can take a process's memory and time.
     pub input_limit: usize,
+    /// A G2P run's lexicon ([`Predictor::set_lexicon`]): words it lists are not decoded.
+    pub lexicon: Option<Lexicon>,
 }
 
 /// The contents of a run directory's files, as bytes: what [`Predictor::from_files`] reads.
@@ -206,6 +224,7 @@ impl Predictor {
             device,
             longest_source,
             input_limit: default_input_limit(longest_source),
+            lexicon: None,
         })
     }
 
@@ -259,6 +278,41 @@ impl Predictor {
         }
         self.input_limit = limit;
         Ok(())
+    }
+
+    /// Words `lexicon` lists get its pronunciations instead of the model's (all of them, first,
+    /// in an n-best list); `None` sends every word to the model again. When no output token of
+    /// the model carries a stress digit, the lexicon's digits are removed, so that every output
+    /// is written alike.
+    ///
+    /// # Errors
+    ///
+    /// [`InferenceError::InvalidOption`] for a run whose task is not G2P.
+    pub fn set_lexicon(&mut self, lexicon: Option<Lexicon>) -> Result<()> {
+        if lexicon.is_some() && self.config.task.kind != TaskKind::G2p {
+            return Err(InferenceError::invalid(
+                "lexicon",
+                "(given)",
+                format!(
+                    "a pronunciation lexicon applies to g2p runs; this run's task is {}",
+                    self.config.task.kind.name()
+                ),
+            ));
+        }
+        let stressed = (0..self.target_vocab.len()).any(|id| {
+            self.target_vocab
+                .token(id)
+                .ends_with(|c: char| c.is_ascii_digit())
+        });
+        self.lexicon = lexicon.map(|l| if stressed { l } else { l.without_stress() });
+        Ok(())
+    }
+
+    /// The lexicon's pronunciations of `input` (normalised as the task reads it), if it lists
+    /// the word.
+    pub fn lexicon_entry(&self, input: &str) -> Option<&[String]> {
+        let word = normalise_source(&self.config.task, input);
+        self.lexicon.as_ref()?.get(&word)
     }
 
     /// The most bytes of UTF-8 an input within [`Predictor::input_limit`] can have: a reader
@@ -376,19 +430,37 @@ impl Predictor {
         }
         let tokens_of: Vec<std::result::Result<Vec<String>, InputError>> =
             inputs.iter().map(|input| self.read_source(input)).collect();
-        let sources: Vec<Vec<usize>> = tokens_of
+        // A listed word is decoded only to fill an n-best list after its listed pronunciations.
+        let listed: Vec<Option<&[String]>> = inputs
             .iter()
-            .flatten()
-            .map(|tokens| self.source_vocab.encode(tokens))
+            .map(|input| self.lexicon_entry(input))
+            .collect();
+        let decodes = |k: usize| tokens_of[k].is_ok() && (listed[k].is_none() || n_best > 1);
+        let sources: Vec<Vec<usize>> = (0..inputs.len())
+            .filter(|&k| decodes(k))
+            .map(|k| {
+                self.source_vocab
+                    .encode(tokens_of[k].as_ref().expect("readable"))
+            })
             .collect();
         let mut decoded = decode(&sources)?.into_iter();
         Ok(inputs
             .iter()
-            .zip(tokens_of)
-            .map(|(input, tokens)| {
+            .zip(tokens_of.iter().cloned())
+            .enumerate()
+            .map(|(k, (input, tokens))| {
                 let tokens = tokens?;
-                let hyps = decoded.next().expect("one decoding per readable input");
-                Ok(self.prediction(input, tokens, hyps, n_best > 1))
+                let hyps = if decodes(k) {
+                    decoded.next().expect("one decoding per decoded input")
+                } else {
+                    Vec::new()
+                };
+                Ok(match listed[k] {
+                    Some(pronunciations) => {
+                        self.listed_prediction(input, tokens, pronunciations, &hyps, n_best)
+                    }
+                    None => self.prediction(input, tokens, hyps, n_best > 1),
+                })
             })
             .collect())
     }
@@ -425,6 +497,52 @@ impl Predictor {
             log_prob: hyp.log_prob,
             finished: hyp.finished,
             n_best,
+            origin: Origin::Model,
+        }
+    }
+
+    /// The prediction of an input the lexicon lists: its first pronunciation, log-probability 0
+    /// (the lexicon is taken as certain), no weights; with `n_best > 1`, every listed
+    /// pronunciation, then the model's hypotheses (`hyps`) that are not among them, up to
+    /// `n_best` in all unless more are listed.
+    fn listed_prediction(
+        &self,
+        input: &str,
+        tokens: Vec<String>,
+        pronunciations: &[String],
+        hyps: &[Hypothesis],
+        n_best: usize,
+    ) -> Prediction {
+        let listed = |output: &String| Alternative {
+            output: output.clone(),
+            output_tokens: output.split(' ').map(String::from).collect(),
+            log_prob: 0.0,
+            score: 0.0,
+            finished: true,
+        };
+        let mut list: Vec<Alternative> = pronunciations.iter().map(listed).collect();
+        let first = list[0].clone();
+        for hyp in hyps {
+            if list.len() >= n_best {
+                break;
+            }
+            let alternative = self.alternative(hyp);
+            if !list.iter().any(|a| a.output == alternative.output) {
+                list.push(alternative);
+            }
+        }
+        Prediction {
+            input: input.to_string(),
+            source_tokens: tokens,
+            unknown: Vec::new(),
+            warnings: Vec::new(),
+            output: first.output,
+            output_tokens: first.output_tokens,
+            weights: Vec::new(),
+            log_prob: 0.0,
+            finished: true,
+            n_best: if n_best > 1 { list } else { Vec::new() },
+            origin: Origin::Lexicon,
         }
     }
 

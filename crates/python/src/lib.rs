@@ -18,7 +18,7 @@ mod shipped;
 use std::path::PathBuf;
 
 use pyo3::prelude::*;
-use runtime::Loaded;
+use runtime::{Loaded, read_lexicons};
 
 use crate::errors::to_py;
 use crate::model::{Attention, Model};
@@ -30,23 +30,43 @@ use crate::model::{Attention, Model};
 /// Raises FileNotFoundError for a missing directory or file, ValueError for a malformed or
 /// mismatched run, each with the message `seq2seq` prints.
 #[pyfunction]
-#[pyo3(signature = (paths, max_input_tokens = None))]
-fn load(py: Python<'_>, paths: Vec<PathBuf>, max_input_tokens: Option<usize>) -> PyResult<Model> {
-    let mut loaded = py
+#[pyo3(signature = (paths, max_input_tokens = None, lexicons = Vec::new()))]
+fn load(
+    py: Python<'_>,
+    paths: Vec<PathBuf>,
+    max_input_tokens: Option<usize>,
+    lexicons: Vec<PathBuf>,
+) -> PyResult<Model> {
+    let loaded = py
         .detach(|| Loaded::load_all(&paths, None))
         .map_err(to_py)?;
+    configured(py, loaded, max_input_tokens, &lexicons)
+}
+
+/// `loaded` with its input limit and lexicons set, as a Python model.
+fn configured(
+    py: Python<'_>,
+    mut loaded: Loaded,
+    max_input_tokens: Option<usize>,
+    lexicons: &[PathBuf],
+) -> PyResult<Model> {
     if let Some(limit) = max_input_tokens {
         loaded.set_input_limit(limit).map_err(to_py)?;
+    }
+    let lexicon = py.detach(|| read_lexicons(lexicons)).map_err(to_py)?;
+    if lexicon.is_some() {
+        loaded.set_lexicon(lexicon).map_err(to_py)?;
     }
     Ok(Model::new(loaded))
 }
 
 /// The shipped CMUdict G2P model (`models/g2p-cmudict`), built from the copy compiled into this
-/// module: no file is read.
+/// module (no file is read), with `lexicons` (CMUdict-format files) looked up first.
 #[pyfunction]
-fn shipped_g2p(py: Python<'_>) -> PyResult<Model> {
+#[pyo3(signature = (lexicons = Vec::new()))]
+fn shipped_g2p(py: Python<'_>, lexicons: Vec<PathBuf>) -> PyResult<Model> {
     let loaded = py.detach(shipped::g2p).map_err(to_py)?;
-    Ok(Model::new(loaded))
+    configured(py, loaded, None, &lexicons)
 }
 
 /// The native module: [`Model`], [`Attention`], [`load`], [`shipped_g2p`].

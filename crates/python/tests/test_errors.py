@@ -129,3 +129,20 @@ def message_of(model, text):
     except ValueError as e:
         return str(e)
     raise AssertionError("no error")
+
+
+def test_a_bad_lexicon_names_its_line(tmp_path):
+    bad = tmp_path / "bad.dict"
+    bad.write_text("CAT K AE T\nDOG\n")
+    with pytest.raises(ValueError, match=r'bad.dict: line 2: the word "DOG" has no pronunciation'):
+        s2s.G2p(lexicon=bad)
+    with pytest.raises(FileNotFoundError, match="nonexistent.dict"):
+        s2s.load(G2P_RUN, lexicon="/nonexistent.dict")
+    with pytest.raises(ValueError, match="a pronunciation lexicon applies to g2p runs"):
+        s2s.load(TRANSLATION_RUN, lexicon=_good(tmp_path))
+
+
+def _good(tmp_path):
+    good = tmp_path / "good.dict"
+    good.write_text("CAT K AE T\n")
+    return good

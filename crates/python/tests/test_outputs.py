@@ -48,3 +48,14 @@ def test_an_ensemble_equals_the_commands(cli, test_words):
     assert ensemble.runs == [str(r) for r in ENSEMBLE_RUNS]
     args = [a for run in ENSEMBLE_RUNS for a in ("--run", str(run))]
     assert ensemble.predict(test_words[:100]) == cli_lines(cli, args, test_words[:100])
+
+
+def test_a_lexicon_is_looked_up_first(tmp_path, cli):
+    lexicon = tmp_path / "my.dict"
+    lexicon.write_text("PHONEME  F OW1 N IY0 M\nREAD  R IY1 D\nREAD(2)  R EH1 D\n")
+    g2p = s2s.G2p(lexicon=lexicon)
+    assert g2p("phoneme attention") == ["F", "OW", "N", "IY", "M", " "] + s2s.G2p()("attention")
+    assert g2p.model.predict(["read"], nbest=3)[0][:2] == [("R IY D", 0.0), ("R EH D", 0.0)]
+    model = s2s.load(G2P_RUN, lexicon=[lexicon])
+    words = ["phoneme", "read", "attention"]
+    assert model.predict(words) == cli_lines(cli, ["--run", str(G2P_RUN), "--lexicon", str(lexicon)], words)

@@ -65,7 +65,7 @@ pub use optimizer::{FusedAdam, adam};
 pub use pack::{Packed, Precision, pack_run};
 pub use plot::{PictureFiles, write_attention_pictures};
 pub use run::{EpochMetrics, RunDir, git_commit_in};
-pub use runtime::{Loaded, cores, decode, decode_on};
+pub use runtime::{Loaded, cores, decode, decode_on, read_lexicons};
 pub use text_file::{TextFile, parse_text, read_text_file};
 pub use time_plot::{Mark, TimeCurve, lower_is_better, time_table, write_time_plot};
 pub use trained::{Evaluation, LengthBucket, Trained};

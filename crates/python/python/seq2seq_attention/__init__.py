@@ -27,23 +27,31 @@ __all__ = ["Attention", "G2p", "Model", "load", "__version__"]
 PathLike = Union[str, "os.PathLike[str]"]
 
 
+def _paths(paths: Union[None, PathLike, Sequence[PathLike]]) -> List[str]:
+    if paths is None:
+        return []
+    if isinstance(paths, (str, os.PathLike)):
+        return [os.fspath(paths)]
+    return [os.fspath(p) for p in paths]
+
+
 def load(
-    path: Union[PathLike, Sequence[PathLike]], max_input_tokens: Optional[int] = None
+    path: Union[PathLike, Sequence[PathLike]],
+    max_input_tokens: Optional[int] = None,
+    lexicon: Union[None, PathLike, Sequence[PathLike]] = None,
 ) -> Model:
     """Load a run directory, or a list of them as one ensemble.
 
     The runs of an ensemble must share their task and vocabularies; they decode on their
     models' mean log-probabilities with the first run's options. An input of more than
     `max_input_tokens` tokens (default: 4 × the longest training source) raises ValueError.
+    `lexicon` (G2P runs): CMUdict-format files whose words get their listed pronunciations
+    instead of the model's (stress digits removed when the model writes none).
 
     Raises FileNotFoundError for a missing directory or file and ValueError for a malformed or
     mismatched run, with the message the `seq2seq` command prints.
     """
-    if isinstance(path, (str, os.PathLike)):
-        paths = [path]
-    else:
-        paths = list(path)
-    return _load([os.fspath(p) for p in paths], max_input_tokens)
+    return _load(_paths(path), max_input_tokens, _paths(lexicon))
 
 
 class G2p:
@@ -58,14 +66,20 @@ class G2p:
         ['HH', 'EH', 'L', 'OW', ' ', 'W', 'ER', 'L', 'D']
 
     Calling it with text splits the text on whitespace and returns the ARPAbet phonemes of
-    each word, words separated by ' ' (as g2p_en does). Every word goes to the model: the
-    shipped model has no stress digits and no dictionary lookup, and punctuation or digits are
-    read as unknown characters (with a UserWarning).
+    each word, words separated by ' ' (as g2p_en does). With `lexicon` (CMUdict-format files,
+    e.g. the full CMUdict) the words they list get their listed pronunciation, as g2p_en does
+    with its copy of CMUdict, and only the others go to the model. The shipped model writes no
+    stress digits (nor, then, do lexicon entries), and punctuation or digits are read as
+    unknown characters (with a UserWarning).
     """
 
-    def __init__(self, beam: Optional[int] = None) -> None:
+    def __init__(
+        self,
+        beam: Optional[int] = None,
+        lexicon: Union[None, PathLike, Sequence[PathLike]] = None,
+    ) -> None:
         """Build the model; `beam` is the beam width (default: the model's, 5; 1 is greedy)."""
-        self.model: Model = _shipped_g2p()
+        self.model: Model = _shipped_g2p(_paths(lexicon))
         self.beam = beam
 
     def __call__(self, text: str) -> List[str]:
