@@ -9,9 +9,19 @@ use std::time::Duration;
 
 #[test]
 fn serve_answers_on_localhost_and_stops_cleanly_on_sigterm() {
+    let lexicon = std::env::temp_dir().join(format!("serve-lexicon-{}.dict", std::process::id()));
+    std::fs::write(&lexicon, "PHONEME  F OW1 N IY0 M\n").unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_seq2seq"))
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .args(["serve", "--run", "models/g2p-cmudict", "--port", "0"])
+        .args([
+            "serve",
+            "--run",
+            "models/g2p-cmudict",
+            "--port",
+            "0",
+            "--lexicon",
+        ])
+        .arg(&lexicon)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -26,7 +36,7 @@ fn serve_answers_on_localhost_and_stops_cleanly_on_sigterm() {
         .to_string();
     assert!(address.starts_with("127.0.0.1:"), "{first}");
 
-    let body = r#"{"inputs": ["attention"]}"#;
+    let body = r#"{"inputs": ["attention", "phoneme"]}"#;
     let mut stream = TcpStream::connect(&address).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(60)))

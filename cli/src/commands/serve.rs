@@ -46,6 +46,10 @@ pub struct ServeArgs {
     /// Refuse inputs of more than N tokens (default: 4 × each run's longest training source).
     #[arg(long, value_name = "N")]
     max_input_tokens: Option<usize>,
+    /// A pronunciation lexicon (CMUdict form) looked up before the model by every G2P model
+    /// served. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    lexicon: Vec<PathBuf>,
     /// Backend to run on (default: each run's, if compiled in).
     #[arg(long, value_parser = backends())]
     device: Option<Backend>,
@@ -92,6 +96,7 @@ pub fn run(args: ServeArgs) -> Result<(), TrainerError> {
 
 /// The models of `--run`, each with its name.
 fn load_models(args: &ServeArgs) -> Result<Vec<ServedModel>, TrainerError> {
+    let lexicon = trainer::read_lexicons(&args.lexicon)?;
     let mut models: Vec<ServedModel> = Vec::new();
     for spec in &args.runs {
         let (name, dirs) = match spec.split_once('=') {
@@ -116,6 +121,9 @@ fn load_models(args: &ServeArgs) -> Result<Vec<ServedModel>, TrainerError> {
         let mut loaded = Loaded::load_all(&dirs, args.device)?;
         if let Some(limit) = args.max_input_tokens {
             loaded.set_input_limit(limit)?;
+        }
+        if lexicon.is_some() && loaded.config.task.kind == trainer::TaskKind::G2p {
+            loaded.set_lexicon(lexicon.clone())?;
         }
         models.push(ServedModel {
             name,

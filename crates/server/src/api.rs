@@ -45,6 +45,8 @@ pub struct Prediction {
     /// With `nbest` > 1: the best hypotheses, best first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub n_best: Vec<Alternative>,
+    /// `model`, or `lexicon` for a word the server's lexicon lists.
+    pub origin: inference::Origin,
     /// With `attention`: the weights and their tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attention: Option<AttentionWeights>,
@@ -96,6 +98,7 @@ impl Prediction {
             weights: prediction.weights.clone(),
         });
         Self {
+            origin: prediction.origin,
             input: prediction.input,
             output: prediction.output,
             log_prob: prediction.log_prob,
