@@ -633,3 +633,76 @@ fn a_bad_lexicon_or_one_for_another_task_is_an_error_naming_it() {
         ],
     );
 }
+
+#[test]
+fn running_text_is_pronounced_word_by_word_with_numbers_spelled_and_punctuation_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let lexicon = dir.path().join("my.dict");
+    std::fs::write(&lexicon, "HELLO  HH AH0 L OW1\n").unwrap();
+    let lexicon = lexicon.display().to_string();
+    let run = model();
+    let input = b"Hello, world! It's 2026.\n\nphoneme\n";
+    let out = seq2seq(
+        &[
+            "predict",
+            "--run",
+            &run,
+            "--lexicon",
+            &lexicon,
+            "--beam",
+            "1",
+            "--running-text",
+        ],
+        Some(input),
+    );
+    assert_ok(&out);
+    let lines: Vec<String> = text(&out.stdout).lines().map(String::from).collect();
+    let words = seq2seq(
+        &[
+            "predict", "--run", &run, "--beam", "1", "world", "it's", "twenty", "six", "phoneme",
+        ],
+        None,
+    );
+    let w: Vec<String> = text(&words.stdout).lines().map(String::from).collect();
+    assert_eq!(
+        lines[0],
+        format!(
+            "HH AH L OW | , | {} | ! | {} | {} | {} | {} | .",
+            w[0], w[1], w[2], w[2], w[3]
+        )
+    );
+    assert_eq!(lines[1], "", "a blank line stays blank");
+    assert_eq!(lines[2], w[4]);
+
+    let json = seq2seq(
+        &[
+            "predict",
+            "--run",
+            &run,
+            "--lexicon",
+            &lexicon,
+            "--running-text",
+            "--json",
+            "Hi, 2nd!",
+        ],
+        None,
+    );
+    assert_ok(&json);
+    let value: serde_json::Value = serde_json::from_str(text(&json.stdout).trim()).unwrap();
+    let tokens = value["tokens"].as_array().unwrap();
+    let texts: Vec<&str> = tokens.iter().map(|t| t["text"].as_str().unwrap()).collect();
+    assert_eq!(texts, ["hi", ",", "second", "!"]);
+    assert_eq!(tokens[1]["pronunciation"], serde_json::Value::Null);
+    assert_eq!(tokens[2]["from"], "2nd");
+    assert_eq!(tokens[2]["origin"], "model");
+
+    let translation = repo().join("models/multi30k-de-en").display().to_string();
+    let refused = seq2seq(
+        &["predict", "--run", &translation, "--running-text", "Hallo"],
+        None,
+    );
+    fails_with(
+        &refused,
+        &["--running-text = (given) is invalid: reads text for a g2p run"],
+    );
+}

@@ -190,13 +190,22 @@ fn prediction_inputs_empty_unknown_and_very_long() {
         stderr(&out)
     );
 
-    let long = "3/3/98 ".repeat(1500);
+    // Longer than any training source but within the input limit: predicted, with a warning.
+    let long = "3/3/98 ".repeat(10);
     let out = xtask(&["predict", "--run", run, &long]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("more than any training source"),
         "{}",
         stderr(&out)
+    );
+    // Over the input limit (4 x the longest training source): refused, naming it.
+    let too_long = "3/3/98 ".repeat(1500);
+    fails_with(
+        &xtask(&["predict", "--run", run, &too_long]),
+        &[
+            "input 1: the input (\"3/3/98 3/3/98 3/3/98 3/3\"… of 10500 characters) has 10500 characters, more than the input limit of",
+        ],
     );
 }
 

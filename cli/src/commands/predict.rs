@@ -10,7 +10,7 @@ use std::io::{BufRead, Write};
 use std::sync::mpsc;
 
 use clap::{Args, ValueEnum};
-use trainer::{DecodingOptions, Prediction, Trained, TrainerError};
+use trainer::{DecodingOptions, Prediction, TaskKind, Trained, TrainerError};
 
 use crate::decode_args::{DecodeArgs, decoding, load_runs};
 
@@ -49,6 +49,11 @@ pub struct PredictArgs {
     /// --format lexicon: add the log-probability column.
     #[arg(long)]
     scores: bool,
+    /// G2P: each input is running text ("Hello, world! It's 2026."): its words pronounced in
+    /// order (lexicon first, then the model), numbers spelled out as words, punctuation kept;
+    /// text output joins them with ` | `, JSON lists each token with its origin.
+    #[arg(long, conflicts_with_all = ["scores", "nbest"])]
+    running_text: bool,
     #[command(flatten)]
     decode: DecodeArgs,
 }
@@ -73,9 +78,19 @@ pub fn run(args: PredictArgs) -> Result<(), PredictError> {
     }
     let trained = load_runs(&args.decode)?;
     let options = decoding(&trained, &args.decode)?;
+    if args.running_text && (format == Format::Lexicon || trained.config.task.kind != TaskKind::G2p)
+    {
+        return Err(TrainerError::invalid(
+            "--running-text",
+            "(given)",
+            "reads text for a g2p run, printed as text or JSON (not --format lexicon)",
+        )
+        .into());
+    }
     let printer = Printer {
         format,
         scores: args.scores,
+        running_text: args.running_text,
     };
     let mut tally = Tally::default();
     if args.text.is_empty() {
@@ -288,6 +303,9 @@ fn predict_chunk(
         .iter()
         .map(|l| l.text.clone().unwrap_or_default())
         .collect();
+    if printer.running_text {
+        return predict_text_chunk(trained, options, printer, lines, &texts, tally);
+    }
     let predictions = trained.predict_each(&texts, options, n_best)?;
     let mut out = std::io::stdout().lock();
     for (line, prediction) in lines.into_iter().zip(predictions) {
@@ -304,13 +322,42 @@ fn predict_chunk(
                 }
                 printer.print(&mut out, &prediction)
             }
-            Err(message) => {
-                let message = format!("{}: {message}", line.label);
-                eprintln!("warning: {message}");
-                let printed = printer.print_failed(&mut out, &message);
-                tally.failed.push(message);
-                printed
+            Err(message) => printer.fail(&mut out, tally, &line.label, &message),
+        }
+        .map_err(|e| TrainerError::io("<stdout>", e))?;
+    }
+    out.flush().map_err(|e| TrainerError::io("<stdout>", e))
+}
+
+/// [`predict_chunk`] for running text: each line's words pronounced in order, punctuation kept.
+fn predict_text_chunk(
+    trained: &Trained,
+    options: &DecodingOptions,
+    printer: &Printer,
+    lines: Vec<Line>,
+    texts: &[String],
+    tally: &mut Tally,
+) -> Result<(), TrainerError> {
+    let predictions = trained.predict_text(texts, options)?;
+    let mut out = std::io::stdout().lock();
+    for (line, prediction) in lines.into_iter().zip(predictions) {
+        tally.inputs += 1;
+        match (line.text, prediction) {
+            (Ok(_), Ok(prediction)) => {
+                for warning in &prediction.warnings {
+                    eprintln!("warning: {}: {warning}", line.label);
+                }
+                match printer.format {
+                    Format::Json => writeln!(
+                        out,
+                        "{}",
+                        serde_json::to_string(&prediction).expect("serialisable")
+                    ),
+                    _ => writeln!(out, "{}", prediction.pronounced()),
+                }
             }
+            (Err(message), _) => printer.fail(&mut out, tally, &line.label, &message),
+            (Ok(_), Err(e)) => printer.fail(&mut out, tally, &line.label, &e.to_string()),
         }
         .map_err(|e| TrainerError::io("<stdout>", e))?;
     }
@@ -321,6 +368,8 @@ fn predict_chunk(
 struct Printer {
     format: Format,
     scores: bool,
+    /// Inputs are running text ([`Trained::predict_text`]).
+    running_text: bool,
 }
 
 impl Printer {
@@ -367,6 +416,21 @@ impl Printer {
                 })
             }
         }
+    }
+
+    /// An input without a prediction: its warning, its place in the output, and its count.
+    fn fail(
+        &self,
+        out: &mut impl Write,
+        tally: &mut Tally,
+        label: &str,
+        message: &str,
+    ) -> std::io::Result<()> {
+        let message = format!("{label}: {message}");
+        eprintln!("warning: {message}");
+        let printed = self.print_failed(out, &message);
+        tally.failed.push(message);
+        printed
     }
 
     /// The place of an input without a prediction: an empty line (text), a JSON object naming

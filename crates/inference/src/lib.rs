@@ -11,6 +11,8 @@
 //! - [`Predictor`]: a model built from a run's files' bytes ([`RunFiles`]) that makes
 //!   [`Prediction`]s, greedy or beam, with n-best lists, attention weights and warnings.
 //! - [`Lexicon`]: a G2P run's dictionary, whose words get their listed pronunciations.
+//! - [`split_running_text`]: a line of running text cut into words and punctuation, numbers
+//!   spelled out ([`Predictor::predict_text_with`] pronounces it).
 //! - [`decode_n_best`]: many sources decoded in length-sorted batches ([`length_batches`]).
 //! - [`Backend`]: which Burn backend to run on, among those compiled in (the `flex`, `ndarray`
 //!   and `wgpu` features).
@@ -27,6 +29,7 @@ mod decode;
 mod error;
 mod lexicon;
 mod predictor;
+mod running_text;
 mod subwords;
 mod tokenize;
 mod vocab;
@@ -41,8 +44,9 @@ pub use error::{InferenceError, Result};
 pub use lexicon::Lexicon;
 pub use predictor::{
     Alternative, INPUT_LIMIT_FACTOR, InputError, Origin, Prediction, Predictor, RunFiles,
-    UNKNOWN_RUN_INPUT_LIMIT, load_model_bytes,
+    TextPrediction, TextToken, UNKNOWN_RUN_INPUT_LIMIT, load_model_bytes,
 };
+pub use running_text::{TextPiece, split_running_text};
 pub use subwords::{Subwords, TOKENIZER_FILE};
 pub use tokenize::{Tokenizer, normalise_source, tokenizers};
 pub use vocab::Vocab;

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{DecodingOptions, RunConfig, TaskKind};
 use crate::decode::decode_n_best;
 use crate::lexicon::Lexicon;
+use crate::running_text::{TextPiece, split_running_text};
 use crate::subwords::{Subwords, TOKENIZER_FILE};
 use crate::tokenize::{Tokenizer, normalise_source, tokenizers};
 use crate::vocab::Vocab;
@@ -68,6 +69,45 @@ impl Prediction {
         rows.truncate(self.weights.len());
         rows.resize(self.weights.len(), Vocab::EOS.to_string());
         rows
+    }
+}
+
+/// A line of running text pronounced ([`Predictor::predict_text_with`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TextPrediction {
+    /// The line as given.
+    pub input: String,
+    /// Its words and punctuation, in order.
+    pub tokens: Vec<TextToken>,
+    /// What the caller should know, each naming its word.
+    pub warnings: Vec<String>,
+}
+
+/// A word of running text with its pronunciation, or a punctuation mark kept as it is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TextToken {
+    /// The word (lower-cased; a number's spelled words one by one), or the mark.
+    pub text: String,
+    /// The text it was read from (`2026` for each of its words).
+    pub from: String,
+    /// A word's pronunciation; `None` for punctuation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pronunciation: Option<String>,
+    /// A word's origin: the lexicon or the model; `None` for punctuation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+}
+
+impl TextPrediction {
+    /// The line as one line of text: each word's pronunciation and each mark, in order,
+    /// separated by ` | ` (`HH AH L OW | , | W ER L D | !`).
+    pub fn pronounced(&self) -> String {
+        let parts: Vec<&str> = self
+            .tokens
+            .iter()
+            .map(|t| t.pronunciation.as_deref().unwrap_or(&t.text))
+            .collect();
+        parts.join(" | ")
     }
 }
 
@@ -461,6 +501,80 @@ impl Predictor {
                     }
                     None => self.prediction(input, tokens, hyps, n_best > 1),
                 })
+            })
+            .collect())
+    }
+
+    /// Each line of running text pronounced ([`split_running_text`]: words, punctuation kept,
+    /// numbers spelled out): every word of every line predicted together (lexicon first),
+    /// decoded by `decode` as in [`Predictor::predict_each_with`]. A line with a word that
+    /// cannot be predicted (over the input limit) gets that word's error; a blank line has no
+    /// tokens.
+    ///
+    /// # Errors
+    ///
+    /// As [`Predictor::predict_each_with`].
+    pub fn predict_text_with<E: From<InferenceError>>(
+        &self,
+        lines: &[String],
+        decoding: &DecodingOptions,
+        decode: impl FnOnce(&[Vec<usize>]) -> std::result::Result<Vec<Vec<Hypothesis>>, E>,
+    ) -> std::result::Result<Vec<std::result::Result<TextPrediction, InputError>>, E> {
+        let pieces: Vec<Vec<TextPiece>> = lines.iter().map(|l| split_running_text(l)).collect();
+        let words: Vec<String> = pieces
+            .iter()
+            .flatten()
+            .filter_map(|p| match p {
+                TextPiece::Word { word, .. } => Some(word.clone()),
+                TextPiece::Punctuation(_) => None,
+            })
+            .collect();
+        let mut predicted = self
+            .predict_each_with(&words, decoding, 1, decode)?
+            .into_iter();
+        Ok(lines
+            .iter()
+            .zip(pieces)
+            .map(|(line, pieces)| {
+                let mut tokens = Vec::with_capacity(pieces.len());
+                let mut warnings = Vec::new();
+                let mut failed = None;
+                for piece in pieces {
+                    tokens.push(match piece {
+                        TextPiece::Punctuation(mark) => TextToken {
+                            from: mark.clone(),
+                            text: mark,
+                            pronunciation: None,
+                            origin: None,
+                        },
+                        TextPiece::Word { word, from } => {
+                            let prediction = match predicted.next().expect("one per word") {
+                                Ok(p) => p,
+                                Err(e) => {
+                                    failed.get_or_insert(e);
+                                    continue;
+                                }
+                            };
+                            warnings.extend(
+                                prediction.warnings.iter().map(|w| format!("{word:?}: {w}")),
+                            );
+                            TextToken {
+                                text: word,
+                                from,
+                                pronunciation: Some(prediction.output),
+                                origin: Some(prediction.origin),
+                            }
+                        }
+                    });
+                }
+                match failed {
+                    Some(e) => Err(e),
+                    None => Ok(TextPrediction {
+                        input: line.clone(),
+                        tokens,
+                        warnings,
+                    }),
+                }
             })
             .collect())
     }

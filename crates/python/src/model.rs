@@ -76,10 +76,7 @@ impl Model {
                 })
             })?;
             for warning in &prediction.warnings {
-                let message = format!("{label} {:?}: {warning}", prediction.input);
-                let message = CString::new(message.replace('\0', "\\0"))
-                    .expect("no NUL byte is left in the message");
-                PyErr::warn(py, &py.get_type::<PyUserWarning>(), &message, 2)?;
+                warn(py, &format!("{label} {:?}: {warning}", prediction.input))?;
             }
             predictions.push(prediction);
         }
@@ -124,6 +121,52 @@ impl Model {
                 .collect::<Vec<_>>()
         });
         PyList::new(py, lists)
+    }
+
+    /// predict_text(lines, *, beam=None) -> list[list[tuple[str, str | None]]]
+    ///
+    /// G2P runs: each line of running text ("Hello, world! It's 2026.") as its tokens in order,
+    /// each `(word, pronunciation)`, or `(mark, None)` for punctuation kept as it is; numbers
+    /// are spelled out as words first (`2026` → twenty, twenty, six), and a lexicon is looked up
+    /// before the model.
+    #[pyo3(signature = (lines, *, beam = None))]
+    fn predict_text<'py>(
+        &self,
+        py: Python<'py>,
+        lines: Vec<String>,
+        beam: Option<usize>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        if self.loaded.config.task.kind != inference::TaskKind::G2p {
+            return Err(to_py(InferenceError::invalid(
+                "predict_text",
+                self.task(),
+                "reads running text for a g2p run",
+            )));
+        }
+        let options = self.options(beam);
+        let results = py
+            .detach(|| self.loaded.predict_text(&lines, &options))
+            .map_err(to_py)?;
+        let mut out = Vec::with_capacity(results.len());
+        for (i, result) in results.into_iter().enumerate() {
+            let label = format!("input {}", i + 1);
+            let prediction = result.map_err(|source| {
+                to_py(InferenceError::Input {
+                    label: label.clone(),
+                    source,
+                })
+            })?;
+            for warning in &prediction.warnings {
+                warn(py, &format!("{label}: {warning}"))?;
+            }
+            let tokens: Vec<(String, Option<String>)> = prediction
+                .tokens
+                .into_iter()
+                .map(|t| (t.text, t.pronunciation))
+                .collect();
+            out.push(tokens);
+        }
+        PyList::new(py, out)
     }
 
     /// attention(text, *, beam=None) -> Attention
@@ -186,6 +229,13 @@ impl Model {
             self.beam()
         ))
     }
+}
+
+/// Issues `message` as a Python `UserWarning` from the caller's line.
+fn warn(py: Python<'_>, message: &str) -> PyResult<()> {
+    let message =
+        CString::new(message.replace('\0', "\\0")).expect("no NUL byte is left in the message");
+    PyErr::warn(py, &py.get_type::<PyUserWarning>(), &message, 2)
 }
 
 #[pymethods]

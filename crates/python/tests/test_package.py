@@ -49,3 +49,14 @@ def test_the_package_ships_type_hints():
     assert files.joinpath("_native.pyi").is_file()
     assert repr(s2s.G2p().model).startswith("<seq2seq_attention.Model task='g2p'")
     assert s2s.__version__
+
+
+def test_g2p_reads_running_text_as_g2p_en_does():
+    g2p = s2s.G2p(beam=1)
+    word = lambda w: g2p.model(w, beam=1).split()  # noqa: E731
+    assert g2p("I have $5.") == (
+        word("i") + [" "] + word("have") + [" "] + word("five") + [" "] + word("dollars") + [" ", "."]
+    )
+    tokens = g2p.model.predict_text(["Hello, 2nd!"], beam=1)[0]
+    assert [t for t, _ in tokens] == ["hello", ",", "second", "!"]
+    assert tokens[1] == (",", None)

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use inference::{
     Backend, DecodingOptions, InferenceError, InputError, Prediction, Predictor, RunConfig,
-    RunFiles, TOKENIZER_FILE,
+    RunFiles, TOKENIZER_FILE, TextPrediction,
 };
 
 use crate::parallel_decode::{cores, decode_n_best};
@@ -125,6 +125,22 @@ impl Loaded {
                 })
             })
             .collect()
+    }
+
+    /// [`Predictor::predict_text_with`] (running text, a G2P run), decoding on every core.
+    ///
+    /// # Errors
+    ///
+    /// As [`Predictor::predict_each`].
+    pub fn predict_text(
+        &self,
+        lines: &[String],
+        decoding: &DecodingOptions,
+    ) -> Result<Vec<std::result::Result<TextPrediction, InputError>>> {
+        self.predictor
+            .predict_text_with(lines, decoding, |sources| {
+                decode_n_best(&self.models, sources, decoding, 1, &self.device, cores())
+            })
     }
 
     /// [`Predictor::predict_each`], decoding on every core the process may use ([`cores`]);

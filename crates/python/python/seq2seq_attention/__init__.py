@@ -65,12 +65,12 @@ class G2p:
         >>> G2p()("hello world")
         ['HH', 'EH', 'L', 'OW', ' ', 'W', 'ER', 'L', 'D']
 
-    Calling it with text splits the text on whitespace and returns the ARPAbet phonemes of
-    each word, words separated by ' ' (as g2p_en does). With `lexicon` (CMUdict-format files,
+    Calling it with running text returns the ARPAbet phonemes of its words, punctuation kept
+    and tokens separated by ' ', as g2p_en does (`"I have $5."` → the phonemes of I, have,
+    five, dollars, then '.'); numbers are spelled out as words. With `lexicon` (CMUdict-format files,
     e.g. the full CMUdict) the words they list get their listed pronunciation, as g2p_en does
     with its copy of CMUdict, and only the others go to the model. The shipped model writes no
-    stress digits (nor, then, do lexicon entries), and punctuation or digits are read as
-    unknown characters (with a UserWarning).
+    stress digits (nor, then, do lexicon entries).
     """
 
     def __init__(
@@ -83,12 +83,14 @@ class G2p:
         self.beam = beam
 
     def __call__(self, text: str) -> List[str]:
-        """The phonemes of the words of `text`, words separated by ' '."""
+        """The phonemes of running `text`, g2p_en's way: each word's phonemes, each punctuation
+        mark as itself, tokens separated by ' '; numbers are spelled out as words first."""
         phonemes: List[str] = []
-        for i, output in enumerate(self.predict(text.split())):
-            if i:
-                phonemes.append(" ")
-            phonemes.extend(output.split())
+        for line in text.splitlines() or [""]:
+            for word, pronunciation in self.model.predict_text([line], beam=self.beam)[0]:
+                if phonemes:
+                    phonemes.append(" ")
+                phonemes.extend(pronunciation.split() if pronunciation is not None else [word])
         return phonemes
 
     def predict(self, words: List[str]) -> List[str]:

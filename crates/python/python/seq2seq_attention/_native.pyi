@@ -39,6 +39,10 @@ class Model:
     def predict(
         self, texts: Sequence[str], *, beam: Optional[int] = None, nbest: int = 1
     ) -> Union[List[str], List[List[Tuple[str, float]]]]: ...
+    def predict_text(
+        self, lines: Sequence[str], *, beam: Optional[int] = None
+    ) -> List[List[Tuple[str, Optional[str]]]]:
+        """G2P: each line of running text as (word, pronunciation) or (mark, None) tokens."""
     def attention(self, text: str, /, *, beam: Optional[int] = None) -> Attention:
         """The attention weights of the input's output (needs NumPy)."""
 
