@@ -2,7 +2,7 @@
 
 use std::ffi::CString;
 
-use inference::{DecodingOptions, InferenceError, Prediction};
+use inference::{DecodingOptions, InferenceError, InputError, Prediction, TextPrediction};
 use pyo3::exceptions::{PyImportError, PyUserWarning};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -66,21 +66,13 @@ impl Model {
         let results = py
             .detach(|| self.loaded.predict_each(&texts, &options, nbest))
             .map_err(to_py)?;
-        let mut predictions = Vec::with_capacity(results.len());
-        for (i, result) in results.into_iter().enumerate() {
-            let label = format!("input {}", i + 1);
-            let prediction = result.map_err(|source| {
-                to_py(InferenceError::Input {
-                    label: label.clone(),
-                    source,
-                })
-            })?;
-            for warning in &prediction.warnings {
-                warn(py, &format!("{label} {:?}: {warning}", prediction.input))?;
-            }
-            predictions.push(prediction);
-        }
-        Ok(predictions)
+        checked(py, results, |p: &Prediction| {
+            let input = &p.input;
+            p.warnings
+                .iter()
+                .map(|w| format!("{input:?}: {w}"))
+                .collect()
+        })
     }
 }
 
@@ -147,26 +139,14 @@ impl Model {
         let results = py
             .detach(|| self.loaded.predict_text(&lines, &options))
             .map_err(to_py)?;
-        let mut out = Vec::with_capacity(results.len());
-        for (i, result) in results.into_iter().enumerate() {
-            let label = format!("input {}", i + 1);
-            let prediction = result.map_err(|source| {
-                to_py(InferenceError::Input {
-                    label: label.clone(),
-                    source,
-                })
-            })?;
-            for warning in &prediction.warnings {
-                warn(py, &format!("{label}: {warning}"))?;
-            }
-            let tokens: Vec<(String, Option<String>)> = prediction
-                .tokens
+        let predictions = checked(py, results, |p: &TextPrediction| p.warnings.clone())?;
+        let lines = predictions.into_iter().map(|p| {
+            p.tokens
                 .into_iter()
                 .map(|t| (t.text, t.pronunciation))
-                .collect();
-            out.push(tokens);
-        }
-        PyList::new(py, out)
+                .collect::<Vec<_>>()
+        });
+        PyList::new(py, lines)
     }
 
     /// attention(text, *, beam=None) -> Attention
@@ -229,6 +209,30 @@ impl Model {
             self.beam()
         ))
     }
+}
+
+/// Each input's result, its warnings (`warnings` of it) issued as `UserWarning`s named `input
+/// N`; the first input that cannot be predicted raises its error, named the same way.
+fn checked<T>(
+    py: Python<'_>,
+    results: Vec<Result<T, InputError>>,
+    warnings: impl Fn(&T) -> Vec<String>,
+) -> PyResult<Vec<T>> {
+    let mut out = Vec::with_capacity(results.len());
+    for (i, result) in results.into_iter().enumerate() {
+        let label = format!("input {}", i + 1);
+        let value = result.map_err(|source| {
+            to_py(InferenceError::Input {
+                label: label.clone(),
+                source,
+            })
+        })?;
+        for warning in warnings(&value) {
+            warn(py, &format!("{label} {warning}"))?;
+        }
+        out.push(value);
+    }
+    Ok(out)
 }
 
 /// Issues `message` as a Python `UserWarning` from the caller's line.
