@@ -131,9 +131,11 @@ impl Sentence {
 /// a model, several for an [`Ensemble`](crate::Ensemble), whose mean log-probabilities decide.
 /// Use inference copies of the models (`model.valid()`).
 ///
-/// Each sentence holds `width` tensor rows; retired hypotheses leave their rows idle. A
-/// sentence stops when no alive hypothesis can beat its `n_best`-th finished one, or at its
-/// length limit (then unfinished hypotheses are returned with `finished = false`).
+/// Only live hypotheses are computed: each step's tensor rows are the alive beams of the
+/// sentences still searching (one row per sentence at the first step, at most `width` after),
+/// so retired and pruned hypotheses and finished sentences cost nothing. A sentence stops when
+/// no alive hypothesis can beat its `n_best`-th finished one, or at its length limit (then
+/// unfinished hypotheses are returned with `finished = false`).
 ///
 /// # Errors
 ///
@@ -149,19 +151,18 @@ pub fn beam_search(
 ) -> Result<Vec<Vec<Hypothesis>>, DecoderError> {
     beam.validate()?;
     let mut steps = Steps::new(parts);
-    let k = beam.width;
     let lengths = steps.lengths.clone();
     let batch = lengths.len();
-    // Row b·k + i holds beam i of sentence b: e.g. rows [0, 0, 1, 1] for batch 2, k 2.
-    let repeat: Vec<usize> = (0..batch * k).map(|row| row / k).collect();
-    steps.repeat(&repeat);
+    // Only live hypotheses hold tensor rows: at first one per sentence; after each step the
+    // alive beams of the sentences still searching, in order (retired and pruned hypotheses,
+    // and sentences that are done, stop costing rows).
     let mut sentences: Vec<Sentence> = (0..batch)
         .map(|b| Sentence {
             alive: vec![Beam {
                 tokens: vec![],
                 weights: vec![],
                 log_prob: 0.0,
-                row: b * k,
+                row: b,
             }],
             finished: vec![],
             limit: search.max_length.for_source(lengths[b]),
@@ -169,22 +170,27 @@ pub fn beam_search(
             done: false,
         })
         .collect();
-    let mut previous = vec![search.bos; batch * k];
+    let mut previous = vec![search.bos; batch];
 
-    while sentences.iter().any(|s| !s.done) {
-        let StepRows { log_probs, weights } = steps.step(&previous); // [batch · k][vocab], [batch · k][src_len]
-        // Which old row each new row continues; idle rows just keep their own.
-        let mut parents: Vec<usize> = (0..batch * k).collect();
-        for (b, sentence) in sentences.iter_mut().enumerate().filter(|(_, s)| !s.done) {
+    while !previous.is_empty() {
+        let StepRows { log_probs, weights } = steps.step(&previous); // [rows][vocab], [rows][src_len]
+        // Which old row each new row continues.
+        let mut parents = Vec::with_capacity(previous.len() * beam.width);
+        previous.clear();
+        for sentence in sentences.iter_mut().filter(|s| !s.done) {
             sentence.advance(&log_probs, weights.as_deref(), search, beam);
-            for (i, alive) in sentence.alive.iter_mut().enumerate() {
-                let row = b * k + i;
-                parents[row] = alive.row;
-                previous[row] = *alive.tokens.last().expect("alive beams hold a token");
-                alive.row = row;
+            if sentence.done {
+                continue;
+            }
+            for alive in &mut sentence.alive {
+                parents.push(alive.row);
+                previous.push(*alive.tokens.last().expect("alive beams hold a token"));
+                alive.row = parents.len() - 1;
             }
         }
-        steps.reorder(&parents);
+        if !parents.is_empty() {
+            steps.select_rows(&parents);
+        }
     }
     Ok(sentences
         .into_iter()

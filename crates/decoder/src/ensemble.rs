@@ -174,21 +174,16 @@ impl<'a> Steps<'a> {
         }
     }
 
-    /// Sources and states of the rows `indices` (repeats allowed): a beam's rows.
-    pub(crate) fn repeat(&mut self, indices: &[usize]) {
+    /// Sources, states and lengths of the rows `indices` (repeats allowed): a beam's live rows.
+    pub(crate) fn select_rows(&mut self, indices: &[usize]) {
         for source in &mut self.sources {
             *source = source.select(indices, &self.device);
         }
-        self.reorder(indices);
-        self.lengths = indices.iter().map(|&i| self.lengths[i]).collect();
-    }
-
-    /// States of the rows `indices`: following the beam's reordering.
-    pub(crate) fn reorder(&mut self, indices: &[usize]) {
         self.states = std::mem::take(&mut self.states)
             .into_iter()
             .map(|s| s.select(indices, &self.device))
             .collect();
+        self.lengths = indices.iter().map(|&i| self.lengths[i]).collect();
     }
 
     /// Steps every model from the tokens `previous` (one per row) and returns the mean
