@@ -27,7 +27,7 @@ pub(crate) fn argmax(row: &[f32]) -> usize {
 }
 
 /// Greedy decoding of a batch: one [`Hypothesis`] per sentence, each stopping at its own EOS
-/// or length limit. `parts` are the decoders with their encodings of the batch: one for a
+/// or length limit; a sentence that has stopped no longer costs a tensor row. `parts` are the decoders with their encodings of the batch: one for a
 /// model, several for an [`Ensemble`](crate::Ensemble), whose mean log-probabilities decide.
 /// Use inference copies of the models (`model.valid()`).
 ///
@@ -52,31 +52,36 @@ pub fn greedy(parts: &[(&Decoder, &EncoderOutput)], options: &SearchOptions) -> 
         };
         batch
     ];
-    let mut done = vec![false; batch];
+    // Only sentences still decoding hold tensor rows: `live[row]` is the sentence of each.
+    let mut live: Vec<usize> = (0..batch).collect();
     let mut previous = vec![options.bos; batch];
-    for t in 0..limits.iter().copied().max().unwrap_or(0) {
-        let StepRows { log_probs, weights } = steps.step(&previous); // [batch][vocab], [batch][src_len]
-        for b in 0..batch {
-            if done[b] {
-                continue;
-            }
-            let token = argmax(&log_probs[b]);
+    let mut t = 0;
+    while !live.is_empty() {
+        let StepRows { log_probs, weights } = steps.step(&previous); // [rows][vocab], [rows][src_len]
+        let mut kept = Vec::with_capacity(live.len());
+        previous.clear();
+        for (row, &b) in live.iter().enumerate() {
+            let token = argmax(&log_probs[row]);
             let hyp = &mut hyps[b];
-            hyp.log_prob += log_probs[b][token];
+            hyp.log_prob += log_probs[row][token];
             if let Some(w) = &weights {
-                hyp.weights.push(w[b][..lengths[b]].to_vec());
+                hyp.weights.push(w[row][..lengths[b]].to_vec());
             }
             if token == options.eos {
                 hyp.finished = true;
             } else {
                 hyp.tokens.push(token);
             }
-            done[b] = hyp.finished || t + 1 >= limits[b];
-            previous[b] = token;
+            if !hyp.finished && t + 1 < limits[b] {
+                kept.push(row);
+                previous.push(token);
+            }
         }
-        if done.iter().all(|&d| d) {
-            break;
+        if !kept.is_empty() && kept.len() < live.len() {
+            steps.select_rows(&kept);
         }
+        live = kept.iter().map(|&row| live[row]).collect();
+        t += 1;
     }
     for hyp in &mut hyps {
         hyp.score = hyp.log_prob;
