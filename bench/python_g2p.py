@@ -4,7 +4,7 @@
 Run it with the Python of a venv that has our wheel installed (and, for the g2p_en columns, a
 second venv with `pip install g2p_en`):
 
-    python bench/python_g2p.py --seq2seq target/release/seq2seq --g2p-en /tmp/g2pen/bin/python
+    python bench/python_g2p.py --seq2seq target/release/seq2seq --g2p-en G2P_EN_VENV/bin/python
 
 It prints JSON lines, one per measurement:
 

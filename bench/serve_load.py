@@ -3,7 +3,7 @@
 (`cargo install oha --locked`): requests per second, p50/p99 latency, the server's CPU time per
 input, and its resident memory over a soak. Every run is bounded in time and stays on loopback.
 
-    python bench/serve_load.py --seq2seq target/release/seq2seq --oha /tmp/oha/bin/oha \
+    python bench/serve_load.py --seq2seq target/release/seq2seq --oha "$(command -v oha)" \
         [--seconds 20] [--soak-seconds 600]
 
 Prints one JSON line per measurement:
