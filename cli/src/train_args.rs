@@ -133,6 +133,10 @@ struct TaskFlags {
     /// g2p: every N-th training word becomes the development set.
     #[arg(long, value_name = "N")]
     dev_every: Option<usize>,
+    /// g2p: keep the phones' stress digits (`AH0`, `EY1`) so that the model writes them
+    /// (`--stress false` removes them, the default).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    stress: Option<bool>,
     /// dates: examples to generate.
     #[arg(long, value_name = "TRAIN,VALID,TEST", value_parser = str_parser::<SplitSizes>)]
     dates_sizes: Option<SplitSizes>,
@@ -292,6 +296,7 @@ impl TaskFlags {
         set(&mut task.split_names, &self.split_names);
         set(&mut task.lowercase, &self.lowercase);
         set(&mut task.dev_every, &self.dev_every);
+        set(&mut task.stress, &self.stress);
         set(&mut task.dates_sizes, &self.dates_sizes);
         set(&mut task.vocabulary, &self.vocabulary);
         set(&mut task.min_count, &self.min_count);

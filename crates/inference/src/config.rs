@@ -268,6 +268,10 @@ pub struct TaskConfig {
     pub lowercase: bool,
     /// `g2p`: every n-th training word becomes the development set.
     pub dev_every: usize,
+    /// `g2p`: keep the stress digits of the phones (`AH0`, `EY1`), so that the model learns to
+    /// write them; without it they are removed (absent from, and off in, configurations
+    /// written before it existed).
+    pub stress: bool,
     /// `dates`: how many train / valid / test examples to generate.
     pub dates_sizes: SplitSizes,
     /// `translate`: words, or a learned subword vocabulary (absent from, and `words` in,
@@ -298,6 +302,7 @@ impl TaskConfig {
             },
             lowercase: true,
             dev_every: 21,
+            stress: false,
             dates_sizes: SplitSizes::DATES_DEFAULT,
             vocabulary: Vocabulary::Words,
             min_count: if kind == TaskKind::Translate { 2 } else { 1 },
@@ -325,6 +330,8 @@ struct TaskFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     dev_every: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    stress: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     dates_sizes: Option<SplitSizes>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     min_count: Option<usize>,
@@ -348,6 +355,7 @@ impl From<TaskConfig> for TaskFile {
             lowercase: translate.then_some(task.lowercase),
             vocabulary: translate.then_some(task.vocabulary),
             dev_every: g2p.then_some(task.dev_every),
+            stress: (g2p && task.stress).then_some(true),
             dates_sizes: dates.then_some(task.dates_sizes),
             min_count: Some(task.min_count),
             max_train_len: task.max_train_len,
@@ -369,6 +377,7 @@ impl From<TaskFile> for TaskConfig {
             lowercase: file.lowercase.unwrap_or(defaults.lowercase),
             vocabulary: file.vocabulary.unwrap_or(defaults.vocabulary),
             dev_every: file.dev_every.unwrap_or(defaults.dev_every),
+            stress: file.stress.unwrap_or(defaults.stress),
             dates_sizes: file.dates_sizes.unwrap_or(defaults.dates_sizes),
             min_count: file.min_count.unwrap_or(defaults.min_count),
             max_train_len: file.max_train_len,
@@ -842,6 +851,17 @@ mod tests {
             fields,
             ["dev_every", "kind", "min_count"],
             "no data set yet"
+        );
+        let mut stressed = RunConfig::new(TaskKind::G2p, Backend::Flex);
+        stressed.task.stress = true;
+        let json = serde_json::to_value(&stressed).unwrap();
+        assert_eq!(json["task"]["stress"], true);
+        let bytes = serde_json::to_vec(&json).unwrap();
+        assert!(
+            RunConfig::parse(Path::new("c.json"), &bytes)
+                .unwrap()
+                .task
+                .stress
         );
         let dates = serde_json::to_value(RunConfig::new(TaskKind::Dates, Backend::Flex)).unwrap();
         assert_eq!(dates["task"]["dates_sizes"]["train"], 20_000);

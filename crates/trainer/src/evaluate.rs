@@ -10,6 +10,7 @@ use crate::batch::{EncodedPair, make_batch};
 use crate::data::EvalItem;
 use crate::loss::batch_loss;
 use crate::metrics::{corpus_bleu, corpus_chrf, exact_match, g2p_scores};
+use crate::tasks::cmudict::unstressed;
 use inference::TaskKind;
 use inference::Tokenizer;
 
@@ -63,6 +64,14 @@ pub fn task_scores(
             let g2p = g2p_scores(predictions, &references);
             scores.insert("wer".into(), g2p.wer);
             scores.insert("per".into(), g2p.per);
+            if has_stress(&references) {
+                let bare = g2p_scores(
+                    &without_stress(predictions),
+                    &without_stress_all(&references),
+                );
+                scores.insert("wer_unstressed".into(), bare.wer);
+                scores.insert("per_unstressed".into(), bare.per);
+            }
         }
         TaskKind::Translate => {
             let hyps: Vec<String> = predictions
@@ -75,6 +84,39 @@ pub fn task_scores(
         }
     }
     scores
+}
+
+/// Whether any reference phone carries a stress digit.
+fn has_stress(references: &[Vec<Vec<String>>]) -> bool {
+    references
+        .iter()
+        .flatten()
+        .flatten()
+        .any(|p| unstressed(p).len() < p.len())
+}
+
+/// Each phone sequence with its stress digits removed.
+fn without_stress(sequences: &[Vec<String>]) -> Vec<Vec<String>> {
+    sequences
+        .iter()
+        .map(|s| s.iter().map(|p| unstressed(p).to_string()).collect())
+        .collect()
+}
+
+/// Each item's references with their stress digits removed, those that become equal merged.
+fn without_stress_all(references: &[Vec<Vec<String>>]) -> Vec<Vec<Vec<String>>> {
+    references
+        .iter()
+        .map(|refs| {
+            let mut bare: Vec<Vec<String>> = Vec::new();
+            for r in without_stress(refs) {
+                if !bare.contains(&r) {
+                    bare.push(r);
+                }
+            }
+            bare
+        })
+        .collect()
 }
 
 /// The score that picks the best epoch, higher is better: exact match for dates, −WER for
@@ -145,6 +187,33 @@ mod tests {
             references: vec![vec!["b".into()]],
             reference_texts: vec!["b".into()],
         }
+    }
+
+    #[test]
+    fn stressed_g2p_is_scored_with_and_without_its_digits() {
+        let tokens = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+        let items = vec![EvalItem {
+            source: vec!["a".into(); 6],
+            source_text: "record".into(),
+            references: vec![tokens("R EH1 K ER0 D"), tokens("R IH0 K AO1 R D")],
+            reference_texts: Vec::new(),
+        }];
+        let tokenizer = Tokenizer::Whitespace;
+        let wrong_stress = [tokens("R EH0 K ER1 D")];
+        let scores = task_scores(TaskKind::G2p, &wrong_stress, &items, &tokenizer);
+        assert_eq!(scores["wer"], 100.0);
+        assert_eq!(scores["per"], 40.0);
+        assert_eq!(scores["wer_unstressed"], 0.0);
+        assert_eq!(scores["per_unstressed"], 0.0);
+        let plain = vec![EvalItem {
+            references: vec![tokens("R EH K ER D")],
+            ..items[0].clone()
+        }];
+        let scores = task_scores(TaskKind::G2p, &[tokens("R EH K ER D")], &plain, &tokenizer);
+        assert!(
+            !scores.contains_key("wer_unstressed"),
+            "no digits, no second score"
+        );
     }
 
     #[test]

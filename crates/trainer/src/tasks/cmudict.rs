@@ -1,7 +1,8 @@
 //! `g2p`: grapheme-to-phoneme conversion on CMUdict-format dictionaries.
 //!
 //! A line is `WORD PH PH …`, the word separated from its phonemes by a tab or spaces. Stress
-//! digits (`AH0`) are removed, `WORD(2)` marks a further pronunciation of `WORD` (as does the
+//! digits (`AH0`) are read as written; [`Dictionary::without_stress`] removes them for a task
+//! that writes none. `WORD(2)` marks a further pronunciation of `WORD` (as does the
 //! word written again), and lines starting with `;;;` are comments (the original CMUdict's).
 //! A lexicon with a score column, `WORD<TAB>SCORE<TAB>PH PH …` (what Phonetisaurus and our
 //! `predict --format lexicon --scores` write), reads the same, the score left out.
@@ -58,17 +59,15 @@ pub fn parse_line(line: &str) -> Result<Option<(String, Vec<String>)>, String> {
         }
         None => head,
     };
-    let phonemes: Vec<String> = fields
-        .map(|p| p.trim_end_matches(|c: char| c.is_ascii_digit()).to_string())
-        .collect();
+    let phonemes: Vec<String> = fields.map(str::to_string).collect();
     if phonemes.is_empty() {
         return Err(format!(
             "the word {word:?} has no pronunciation (expected WORD<tab>PH PH …)"
         ));
     }
-    if let Some(bad) = phonemes.iter().find(|p| p.is_empty()) {
+    if let Some(bad) = phonemes.iter().find(|p| unstressed(p).is_empty()) {
         return Err(format!(
-            "empty phoneme {bad:?} in the pronunciation of {word:?}"
+            "the phoneme {bad:?} in the pronunciation of {word:?} is a stress digit alone"
         ));
     }
     Ok(Some((word.to_lowercase(), phonemes)))
@@ -123,6 +122,38 @@ impl Dictionary {
         })
     }
 
+    /// The dictionary with its phones' stress digits removed (`AH0` → `AH`), pronunciations
+    /// that become equal merged.
+    pub fn without_stress(self) -> Self {
+        let entries = self
+            .entries
+            .into_iter()
+            .map(|(word, prons)| {
+                let mut bare: Vec<Vec<String>> = Vec::with_capacity(prons.len());
+                for pron in prons {
+                    let pron: Vec<String> =
+                        pron.iter().map(|p| unstressed(p).to_string()).collect();
+                    if !bare.contains(&pron) {
+                        bare.push(pron);
+                    }
+                }
+                (word, bare)
+            })
+            .collect();
+        Self {
+            entries,
+            sha256: self.sha256,
+        }
+    }
+
+    /// Whether any pronunciation carries a stress digit.
+    pub fn has_stress(&self) -> bool {
+        self.entries
+            .iter()
+            .flat_map(|(_, prons)| prons.iter().flatten())
+            .any(|p| unstressed(p).len() < p.len())
+    }
+
     /// Splits off every `nth` word (1-based: words n, 2n, …) as a development set.
     pub fn carve(self, nth: usize) -> (Self, Self) {
         let (mut keep, mut dev) = (Vec::new(), Vec::new());
@@ -172,6 +203,11 @@ impl Dictionary {
     }
 }
 
+/// A phone without its stress digits: `AH0` → `AH`.
+pub fn unstressed(phone: &str) -> &str {
+    phone.trim_end_matches(|c: char| c.is_ascii_digit())
+}
+
 /// The letters of a word, one token each.
 pub fn letters(word: &str) -> Vec<String> {
     word.chars().map(String::from).collect()
@@ -194,7 +230,7 @@ mod tests {
                     .collect()
             )
         );
-        assert_eq!(p("ABLE  EY1 B AH0 L").1, p("ABLE\tEY B AH L").1);
+        assert_eq!(p("ABLE  EY1 B AH0 L").1, ["EY1", "B", "AH0", "L"]);
         assert_eq!(p("READ(2)  R EH1 D").0, "read");
         // A score column between tabs (Phonetisaurus's and our lexicon output) is left out.
         assert_eq!(p("able\t-0.0123\tEY B AH L"), p("ABLE\tEY B AH L"));
@@ -212,5 +248,28 @@ mod tests {
                 .contains("READ(x)")
         );
         assert!(parse_line("(2) R EH D").is_err());
+        assert!(
+            parse_line("A 1")
+                .unwrap_err()
+                .contains("stress digit alone")
+        );
+    }
+
+    #[test]
+    fn stress_is_kept_or_removed_with_variants_merged() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.dict");
+        std::fs::write(
+            &path,
+            "RECORD R EH1 K ER0 D\nRECORD(2) R EH0 K ER1 D\nAT AE1 T\n",
+        )
+        .unwrap();
+        let stressed = Dictionary::read(&path).unwrap();
+        assert!(stressed.has_stress());
+        assert_eq!(stressed.entries[0].1.len(), 2);
+        let bare = stressed.without_stress();
+        assert!(!bare.has_stress());
+        assert_eq!(bare.entries[0].1, [["R", "EH", "K", "ER", "D"]]);
+        assert_eq!(bare.entries[1].1, [["AE", "T"]]);
     }
 }

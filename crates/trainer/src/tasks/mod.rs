@@ -62,8 +62,8 @@ pub fn load(task: &TaskConfig, seed: u64, subwords: Option<&Subwords>) -> Result
         TaskKind::G2p => {
             let train_path = data_path(task)?;
             let test_path = g2p_test_path(task).expect("data is set");
-            let (train, dev) = cmudict::Dictionary::read(train_path)?.carve(task.dev_every.max(2));
-            let test = cmudict::Dictionary::read(&test_path)?;
+            let (train, dev) = read_dictionary(task, train_path)?.carve(task.dev_every.max(2));
+            let test = read_dictionary(task, &test_path)?;
             Ok(TaskData {
                 train: train.pairs(),
                 valid: dev.items(),
@@ -109,7 +109,7 @@ pub fn read_items(
     subwords: Option<&Subwords>,
 ) -> Result<Vec<EvalItem>> {
     match task.kind {
-        TaskKind::G2p => Ok(cmudict::Dictionary::read(path)?.items()),
+        TaskKind::G2p => Ok(read_dictionary(task, path)?.items()),
         TaskKind::Translate => {
             let dir = path.parent().unwrap_or(Path::new(""));
             let stem = path
@@ -121,6 +121,20 @@ pub fn read_items(
         }
         TaskKind::Dates => dates::read_items(path),
     }
+}
+
+/// A g2p dictionary as the task reads it: stress digits kept only when it asks for them.
+///
+/// # Errors
+///
+/// The reading errors of [`cmudict::Dictionary::read`].
+pub fn read_dictionary(task: &TaskConfig, path: &Path) -> Result<cmudict::Dictionary> {
+    let dictionary = cmudict::Dictionary::read(path)?;
+    Ok(if task.stress {
+        dictionary
+    } else {
+        dictionary.without_stress()
+    })
 }
 
 /// The parallel files `DIR/STEM.SRC` and `DIR/STEM.TGT` (each plain or `.gz`) of the task's
