@@ -4,7 +4,8 @@
 The reference our `g2p` benchmark workload races (`cargo xtask bench --g2p --phonetisaurus
 PYTHON`). It installs Phonetisaurus 0.3.0 from PyPI into a virtual environment of its own (the
 wheel bundles phonetisaurus-align, -arpa2wfst, -g2pfst and MITLM's estimate-ngram), trains the
-standard order-8 recipe once (cached by the training file's SHA-256), then decodes every test
+standard order-8 recipe once (cached by the training file's SHA-256; `--stress` keeps the
+phones' stress digits and scores with and without them), then decodes every test
 word and prints JSON lines:
 
     {"impl": "phonetisaurus", "bench": "g2p_train", "cpu_s": ..., "align_cpu_s": ..., ...}
@@ -76,8 +77,13 @@ def run_measured(argv, env, stdout=None):
     return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0, wall
 
 
-def read_lexicon(path: Path):
-    """word (lower-cased) -> list of pronunciations (phoneme lists, stress removed)."""
+def unstressed(pron):
+    return [re.sub(r"\d+$", "", p) for p in pron]
+
+
+def read_lexicon(path: Path, stress: bool):
+    """word (lower-cased) -> list of pronunciations (phoneme lists; stress digits kept only when
+    `stress`)."""
     lexicon = {}
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         fields = line.split()
@@ -86,7 +92,7 @@ def read_lexicon(path: Path):
         if len(fields) < 2:
             sys.exit(f"error: {path}:{number}: {fields[0]!r} has no pronunciation")
         word = re.sub(r"\(\d+\)$", "", fields[0]).lower()
-        pron = [re.sub(r"\d+$", "", p) for p in fields[1:]]
+        pron = fields[1:] if stress else unstressed(fields[1:])
         prons = lexicon.setdefault(word, [])
         if pron not in prons:
             prons.append(pron)
@@ -113,14 +119,14 @@ def scores(hypotheses, lexicon):
     return 100.0 * wrong / len(lexicon), 100.0 * errors / length
 
 
-def train(train_file: Path, work: Path, order: int, env) -> dict:
+def train(train_file: Path, work: Path, order: int, stress: bool, env) -> dict:
     digest = hashlib.sha256(train_file.read_bytes()).hexdigest()[:16]
-    model_dir = work / f"{digest}-o{order}"
+    model_dir = work / f"{digest}-o{order}{'-stress' if stress else ''}"
     record = model_dir / "train.json"
     if record.exists():
         return json.loads(record.read_text())
     model_dir.mkdir(parents=True, exist_ok=True)
-    lexicon = read_lexicon(train_file)
+    lexicon = read_lexicon(train_file, stress)
     plain = model_dir / "train.tsv"
     with plain.open("w", encoding="utf-8") as out:
         for word, prons in lexicon.items():
@@ -136,7 +142,7 @@ def train(train_file: Path, work: Path, order: int, env) -> dict:
     ngram = run_measured(["estimate-ngram", "-o", str(order), "-t", str(corpus), "-wl", str(arpa)], env)
     wfst = run_measured(["phonetisaurus-arpa2wfst", f"--lm={arpa}", f"--ofile={fst}"], env)
     result = {
-        "impl": "phonetisaurus", "bench": "g2p_train", "order": order,
+        "impl": "phonetisaurus", "bench": "g2p_train", "order": order, "stress": stress,
         "cpu_s": align[0] + ngram[0] + wfst[0],
         "align_cpu_s": align[0], "ngram_cpu_s": ngram[0], "fst_cpu_s": wfst[0],
         "model": str(fst),
@@ -145,8 +151,8 @@ def train(train_file: Path, work: Path, order: int, env) -> dict:
     return result
 
 
-def decode(fst: Path, test_file: Path, work: Path, env) -> dict:
-    lexicon = read_lexicon(test_file)
+def decode(fst: Path, test_file: Path, work: Path, stress: bool, env) -> dict:
+    lexicon = read_lexicon(test_file, stress)
     words = work / "test.words"
     words.write_text("".join(f"{w}\n" for w in lexicon), encoding="utf-8")
     out_path = work / "test.hyp"
@@ -164,11 +170,21 @@ def decode(fst: Path, test_file: Path, work: Path, env) -> dict:
         if len(fields) >= 3:
             hypotheses.setdefault(fields[0], fields[2].split())
     wer, per = scores(hypotheses, lexicon)
-    return {
+    result = {
         "impl": "phonetisaurus", "bench": "g2p", "beam": 1, "words": len(lexicon),
         "cpu_s": cpu, "wall_s": wall, "words_per_cpu_s": len(lexicon) / cpu,
         "peak_rss_mib": rss, "load_cpu_s": load_cpu, "wer": wer, "per": per,
     }
+    if stress:
+        bare = {}
+        for word, refs in lexicon.items():
+            bare[word] = []
+            for ref in refs:
+                if unstressed(ref) not in bare[word]:
+                    bare[word].append(unstressed(ref))
+        hyps = {word: unstressed(hyp) for word, hyp in hypotheses.items()}
+        result["wer_unstressed"], result["per_unstressed"] = scores(hyps, bare)
+    return result
 
 
 def main():
@@ -180,15 +196,17 @@ def main():
     parser.add_argument("--venv", type=Path, default=None,
                         help="where to install Phonetisaurus if this Python lacks it (default: WORK/venv)")
     parser.add_argument("--order", type=int, default=8)
+    parser.add_argument("--stress", action="store_true",
+                        help="keep stress digits (train and score with them; also score without)")
     args = parser.parse_args()
     for path in (args.train, args.test):
         if not path.is_file():
             sys.exit(f"error: {path}: no such file")
     args.work.mkdir(parents=True, exist_ok=True)
     env = tools_env(ensure_phonetisaurus((args.venv or args.work / "venv").resolve()))
-    trained = train(args.train, args.work, args.order, env)
+    trained = train(args.train, args.work, args.order, args.stress, env)
     print(json.dumps({k: v for k, v in trained.items() if k != "model"}), flush=True)
-    print(json.dumps(decode(Path(trained["model"]), args.test, args.work, env)), flush=True)
+    print(json.dumps(decode(Path(trained["model"]), args.test, args.work, args.stress, env)), flush=True)
 
 
 if __name__ == "__main__":

@@ -76,6 +76,19 @@ pub const PRESETS: &[Preset] = &[
         ],
     },
     Preset {
+        name: "g2p-cmudict-stress",
+        about: "The shipped G2P recipe (g2p-cmudict-quick with a 2-layer encoder and label smoothing 0.1) \
+                keeping stress digits: train it on g014b2b-stress.train (`cargo xtask data cmudict-stress`)",
+        base: Some("g2p-cmudict-quick"),
+        flags: &[
+            "--label-smoothing",
+            "0.1",
+            "--encoder-layers",
+            "2",
+            "--stress",
+        ],
+    },
+    Preset {
         name: "multi30k-de-en",
         about: "Multi30k German->English: a joint BPE vocabulary of 8000 pieces, 2-layer bidirectional GRU \
                 encoder 256 per direction, GRU 512 decoder, additive attention 256, embeddings 256, dropout 0.5, \
