@@ -1,20 +1,26 @@
-//! `cargo xtask bench --g2p`: the shipped G2P model decoding a word list as `predict` does,
-//! in words per CPU-second, with its peak memory and load time — raced against Phonetisaurus
-//! (`bench/phonetisaurus_ref.py`) when `--phonetisaurus PYTHON` is given.
+//! `cargo xtask bench --g2p`: a G2P model decoding a word list through `seq2seq predict` as
+//! users run it (every core, the words on its standard input), in words per CPU-second with its
+//! peak memory, raced against Phonetisaurus (`bench/phonetisaurus_ref.py`) when
+//! `--phonetisaurus PYTHON` is given; and how many multiply-adds per CPU-second greedy decoding
+//! achieves against one core's peak, measured by a GEMM in this process.
 //!
-//! Every measurement is a process of its own (`bench --g2p-once K`), so that its CPU
-//! time and peak resident memory are its own; rounds alternate ours and Phonetisaurus.
+//! Every measurement is a process of its own, whose CPU time (user + system, every thread)
+//! and peak resident memory the kernel reports when it is reaped; rounds alternate ours and
+//! Phonetisaurus.
 
 use std::collections::BTreeMap;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
+use burn::prelude::*;
 use trainer::metrics::g2p_scores;
 use trainer::tasks::cmudict::Dictionary;
-use trainer::{Trained, TrainerError};
+use trainer::{Backend, RunConfig, TrainerError, Vocab};
 
-use crate::bench::{emit, json_lines, median, peak_rss_mib};
+use crate::bench::{json_lines, median};
+use crate::multiply_adds::ModelShape;
 
 /// Beam widths timed: greedy and the shipped model's beam.
 const BEAMS: [usize; 2] = [1, 5];
@@ -35,7 +41,103 @@ pub struct G2pBench {
     pub rounds: usize,
 }
 
-/// Process CPU time (user + system, every thread) in seconds.
+/// A finished process's CPU seconds (user + system) and peak resident memory in MiB.
+struct Usage {
+    cpu_s: f64,
+    peak_rss_mib: f64,
+}
+
+/// Waits for `child` and returns its resource use as the kernel counted it.
+fn reap(child: Child, what: &str) -> Result<Usage, TrainerError> {
+    let mut status = 0;
+    // SAFETY: wait4 writes the status and the zeroed rusage we own; `child` is ours, unreaped.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        let pid = libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage);
+        if pid < 0 {
+            return Err(TrainerError::io(what, std::io::Error::last_os_error()));
+        }
+        usage
+    };
+    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+        return Err(TrainerError::invalid(what, status, "the process failed"));
+    }
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Ok(Usage {
+        cpu_s: seconds(usage.ru_utime) + seconds(usage.ru_stime),
+        peak_rss_mib: usage.ru_maxrss as f64 / 1024.0,
+    })
+}
+
+/// `seq2seq predict --run RUN --beam BEAM` with `words` on its standard input: the outputs,
+/// one token list per word, and what it cost.
+fn predict(
+    run: &Path,
+    words: &[String],
+    beam: usize,
+) -> Result<(Vec<Vec<String>>, Usage, f64), TrainerError> {
+    let exe = std::env::current_exe().map_err(|e| TrainerError::io("current_exe", e))?;
+    let what = "seq2seq predict";
+    let wall = Instant::now();
+    let mut child = Command::new(exe)
+        .args(["predict", "--beam", &beam.to_string(), "--run"])
+        .arg(run)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| TrainerError::io(what, e))?;
+    let mut stdin = child.stdin.take().expect("piped");
+    let input: String = words.iter().map(|w| format!("{w}\n")).collect();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let mut text = String::new();
+    child
+        .stdout
+        .take()
+        .expect("piped")
+        .read_to_string(&mut text)
+        .map_err(|e| TrainerError::io(what, e))?;
+    writer
+        .join()
+        .expect("the writer does not panic")
+        .map_err(|e| TrainerError::io(what, e))?;
+    let usage = reap(child, what)?;
+    let wall_s = wall.elapsed().as_secs_f64();
+    let outputs: Vec<Vec<String>> = text
+        .lines()
+        .map(|l| l.split_whitespace().map(String::from).collect())
+        .collect();
+    if outputs.len() != words.len() {
+        return Err(TrainerError::invalid(
+            what,
+            outputs.len(),
+            format!("lines written for {} words", words.len()),
+        ));
+    }
+    Ok((outputs, usage, wall_s))
+}
+
+/// One core's multiply-adds per CPU-second in a 512 × 512 × 512 matrix product on the run's
+/// backend, the best of five timings of ten products each.
+fn gemm_peak(backend: Backend) -> Result<f64, TrainerError> {
+    let device = backend.device()?;
+    let n = 512;
+    let a = Tensor::<2>::ones([n, n], &device);
+    let b = Tensor::<2>::ones([n, n], &device);
+    let mut best = 0.0f64;
+    for _ in 0..5 {
+        let cpu = cpu_seconds();
+        for _ in 0..10 {
+            let product = a.clone().matmul(b.clone());
+            let _ = product.into_data();
+        }
+        let spent = cpu_seconds() - cpu;
+        best = best.max(10.0 * (n * n * n) as f64 / spent);
+    }
+    Ok(best)
+}
+
+/// This process's CPU time (user + system, every thread) in seconds.
 fn cpu_seconds() -> f64 {
     // SAFETY: getrusage writes into the zeroed struct we own.
     let usage = unsafe {
@@ -47,34 +149,48 @@ fn cpu_seconds() -> f64 {
     seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
-/// One measurement in this process: load the model, predict every word of `words` with beam
-/// `beam` as `predict` does, print one JSON line.
-///
-/// # Errors
-///
-/// Unreadable model or word list.
-pub fn once(run: &Path, words: &Path, beam: usize) -> Result<(), TrainerError> {
-    let dictionary = Dictionary::read(words)?;
-    let inputs: Vec<String> = dictionary.entries.iter().map(|(w, _)| w.clone()).collect();
+/// The configuration of `run` and its target vocabulary's size.
+fn model_of(run: &Path) -> Result<(RunConfig, usize), TrainerError> {
+    let read = |name: &str| {
+        let path = run.join(name);
+        std::fs::read(&path)
+            .map(|bytes| (path.clone(), bytes))
+            .map_err(|e| TrainerError::io(&path, e))
+    };
+    let (path, bytes) = read("config.json")?;
+    let config = RunConfig::parse(&path, &bytes)?;
+    let (path, bytes) = read("target_vocab.json")?;
+    Ok((config, Vocab::from_json(&path, &bytes)?.len()))
+}
+
+/// One measurement of ours at `beam`, as one JSON line's fields.
+fn measure_ours(
+    plan: &G2pBench,
+    dictionary: &Dictionary,
+    shape: &ModelShape,
+    beam: usize,
+) -> Result<serde_json::Value, TrainerError> {
+    let words: Vec<String> = dictionary.entries.iter().map(|(w, _)| w.clone()).collect();
     let references: Vec<Vec<Vec<String>>> =
         dictionary.entries.iter().map(|(_, p)| p.clone()).collect();
-    let (cpu, wall) = (cpu_seconds(), Instant::now());
-    let trained = Trained::load(run, None)?;
-    let load_s = wall.elapsed().as_secs_f64();
-    let mut options = trained.config.decoding.clone();
-    options.beam = beam;
-    let predictions = trained.predict_each(&inputs, &options, 1)?;
-    let (cpu, wall) = (cpu_seconds() - cpu, wall.elapsed().as_secs_f64());
-    let outputs: Vec<Vec<String>> = predictions
-        .into_iter()
-        .map(|p| p.map(|p| p.output_tokens).unwrap_or_default())
-        .collect();
+    let (outputs, usage, wall_s) = predict(&plan.run, &words, beam)?;
     let scores = g2p_scores(&outputs, &references);
-    emit(&serde_json::json!({
-        "impl": "ours", "bench": "g2p", "beam": beam, "words": inputs.len(),
-        "cpu_s": cpu, "wall_s": wall, "words_per_cpu_s": inputs.len() as f64 / cpu,
-        "peak_rss_mib": peak_rss_mib(), "load_s": load_s, "wer": scores.wer, "per": scores.per,
-    }))
+    let mut line = serde_json::json!({
+        "impl": "ours", "bench": "g2p", "beam": beam, "words": words.len(),
+        "cpu_s": usage.cpu_s, "wall_s": wall_s, "words_per_cpu_s": words.len() as f64 / usage.cpu_s,
+        "peak_rss_mib": usage.peak_rss_mib, "wer": scores.wer, "per": scores.per,
+    });
+    if beam == 1 {
+        let macs: usize = words
+            .iter()
+            .zip(&outputs)
+            .map(|(w, o)| shape.greedy(w.chars().count(), o.len()))
+            .sum();
+        line["multiply_adds_per_word"] = (macs as f64 / words.len() as f64).into();
+        line["multiply_adds_per_cpu_s"] = (macs as f64 / usage.cpu_s).into();
+    }
+    println!("{line}");
+    Ok(line)
 }
 
 /// `g2p@K` keys with their measured values.
@@ -82,7 +198,7 @@ fn keyed(lines: &[serde_json::Value]) -> Vec<(String, &'static str, f64)> {
     let mut out = Vec::new();
     for line in lines.iter().filter(|l| l["bench"] == "g2p") {
         let beam = line["beam"].as_u64().unwrap_or(0);
-        for field in ["words_per_cpu_s", "peak_rss_mib"] {
+        for field in ["words_per_cpu_s", "peak_rss_mib", "multiply_adds_per_cpu_s"] {
             if let Some(value) = line[field].as_f64() {
                 out.push((format!("g2p@{beam}"), field, value));
             }
@@ -92,13 +208,12 @@ fn keyed(lines: &[serde_json::Value]) -> Vec<(String, &'static str, f64)> {
 }
 
 /// Runs our measurements (and Phonetisaurus's), `rounds` times alternating, then prints the
-/// medians as a Markdown table.
+/// medians as a Markdown table, with the achieved share of the GEMM peak.
 ///
 /// # Errors
 ///
 /// A run that fails or prints something other than JSON lines.
 pub fn run(plan: &G2pBench) -> Result<(), TrainerError> {
-    let exe = std::env::current_exe().map_err(|e| TrainerError::io("current_exe", e))?;
     if let Some(python) = &plan.phonetisaurus
         && !plan.script.is_file()
     {
@@ -111,15 +226,22 @@ pub fn run(plan: &G2pBench) -> Result<(), TrainerError> {
             ),
         ));
     }
+    let (config, target_vocab) = model_of(&plan.run)?;
+    let dictionary = if config.task.stress {
+        Dictionary::read(&plan.words)?
+    } else {
+        Dictionary::read(&plan.words)?.without_stress()
+    };
+    let shape = ModelShape {
+        model: &config.model,
+        target_vocab,
+    };
     type Medians = BTreeMap<(String, &'static str), Vec<f64>>;
     let (mut ours, mut theirs): (Medians, Medians) = Default::default();
     for _ in 0..plan.rounds {
         for beam in BEAMS {
-            let mut command = Command::new(&exe);
-            command.args(["bench", "--g2p-once", &beam.to_string()]);
-            command.arg("--g2p-run").arg(&plan.run);
-            command.arg("--g2p-words").arg(&plan.words);
-            for (key, field, value) in keyed(&json_lines(command, "xtask bench --g2p-once")?) {
+            let line = measure_ours(plan, &dictionary, &shape, beam)?;
+            for (key, field, value) in keyed(&[line]) {
                 ours.entry((key, field)).or_default().push(value);
             }
         }
@@ -128,14 +250,42 @@ pub fn run(plan: &G2pBench) -> Result<(), TrainerError> {
             command.arg(&plan.script);
             command.arg("--train").arg(&plan.train);
             command.arg("--test").arg(&plan.words);
+            if config.task.stress {
+                command.arg("--stress");
+            }
             for (key, field, value) in keyed(&json_lines(command, "phonetisaurus_ref.py")?) {
                 theirs.entry((key, field)).or_default().push(value);
             }
         }
     }
+    let peak = gemm_peak(config.backend)?;
+    println!(
+        "{}",
+        serde_json::json!({"impl": "ours", "bench": "gemm_peak", "multiply_adds_per_cpu_s": peak})
+    );
+    print_table(&mut ours, &mut theirs, peak, plan.rounds);
+    Ok(())
+}
+
+/// The medians side by side, as Markdown.
+fn print_table(
+    ours: &mut BTreeMap<(String, &'static str), Vec<f64>>,
+    theirs: &mut BTreeMap<(String, &'static str), Vec<f64>>,
+    peak: f64,
+    rounds: usize,
+) {
     println!("\n| workload | ours | Phonetisaurus | ours / Phonetisaurus |\n|---|---:|---:|---:|");
-    for ((key, field), values) in &mut ours {
+    for ((key, field), values) in ours.iter_mut() {
         let a = median(values);
+        if *field == "multiply_adds_per_cpu_s" {
+            println!(
+                "| {key} GMAC per CPU-s | {:.2} ({:.0} % of one core's GEMM peak, {:.2}) | – | – |",
+                a / 1e9,
+                100.0 * a / peak,
+                peak / 1e9
+            );
+            continue;
+        }
         let (b, ratio) = match theirs.get_mut(&("g2p@1".to_string(), *field)) {
             Some(reference) => {
                 let b = median(reference);
@@ -152,9 +302,8 @@ pub fn run(plan: &G2pBench) -> Result<(), TrainerError> {
         println!("| {key} {field} | {a:.1} | {b} | {ratio} |");
     }
     println!(
-        "\nmedians of {} alternating rounds; Phonetisaurus decodes its 1-best (its own beam \
-         search), compared with each of our beams; memory ratio: Phonetisaurus / ours",
-        plan.rounds
+        "\nmedians of {rounds} alternating rounds, each `seq2seq predict` on every core with the \
+         words on its standard input (loading included); Phonetisaurus decodes its 1-best (its \
+         own beam search), compared with each of our beams; memory ratio: Phonetisaurus / ours"
     );
-    Ok(())
 }

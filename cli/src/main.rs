@@ -10,6 +10,7 @@ mod bench;
 mod bench_g2p;
 mod commands;
 mod decode_args;
+mod multiply_adds;
 mod presets;
 mod report;
 mod train_args;

@@ -42,9 +42,10 @@ pub struct BenchArgs {
     /// Alternating rounds (with --torch or --phonetisaurus).
     #[arg(long, default_value_t = 3)]
     rounds: usize,
-    /// Time the `g2p` workload instead: the G2P model of --g2p-run predicting every word of
-    /// --g2p-words as `predict` does (greedy and beam 5), in words per CPU-second, with peak
-    /// memory and load time, each measurement in a process of its own.
+    /// Time the `g2p` workload instead: `seq2seq predict` with the G2P model of --g2p-run
+    /// decoding every word of --g2p-words on its standard input (greedy and beam 5, every
+    /// core), in words per CPU-second with peak memory, each a process of its own; and greedy's
+    /// multiply-adds per CPU-second against one core's GEMM peak.
     #[arg(long)]
     g2p: bool,
     /// With --g2p: the model's run directory.
@@ -72,9 +73,6 @@ pub struct BenchArgs {
         value_name = "FILE"
     )]
     g2p_train: PathBuf,
-    /// One `g2p` measurement in this process at this beam width (what --g2p runs).
-    #[arg(long, hide = true, value_name = "K")]
-    g2p_once: Option<usize>,
 }
 
 /// Runs `bench` with its arguments.
@@ -117,9 +115,6 @@ pub fn run(args: BenchArgs) -> Result<(), TrainerError> {
             ));
         }
         return Ok(());
-    }
-    if let Some(beam) = args.g2p_once {
-        return bench_g2p::once(&args.g2p_run, &args.g2p_words, beam);
     }
     if args.rounds == 0 {
         return Err(TrainerError::invalid("--rounds", 0, "must be at least 1"));
