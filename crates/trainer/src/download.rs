@@ -140,15 +140,22 @@ pub fn download(set: &DataSet, out: &Path, base_url: Option<&str>) -> Result<Vec
 /// [`TrainerError::Download`]; [`TrainerError::Checksum`] naming the file as `name`.
 pub(crate) fn fetch_checked(url: &str, name: &str, sha256: &str) -> Result<Vec<u8>> {
     let bytes = fetch(url)?;
-    let actual = hex(&Sha256::digest(&bytes));
-    if actual != sha256 {
-        return Err(TrainerError::Checksum {
+    check_sha256(name, &bytes, sha256)?;
+    Ok(bytes)
+}
+
+/// [`TrainerError::Checksum`] naming `name` unless `bytes` hash to `expected`.
+pub(crate) fn check_sha256(name: &str, bytes: &[u8], expected: &str) -> Result<()> {
+    let actual = hex(&Sha256::digest(bytes));
+    if actual == expected {
+        Ok(())
+    } else {
+        Err(TrainerError::Checksum {
             name: name.to_string(),
             actual,
-            expected: sha256.to_string(),
-        });
+            expected: expected.to_string(),
+        })
     }
-    Ok(bytes)
 }
 
 fn fetch(url: &str) -> Result<Vec<u8>> {

@@ -10,7 +10,7 @@ use crate::batch::{EncodedPair, make_batch};
 use crate::data::EvalItem;
 use crate::loss::batch_loss;
 use crate::metrics::{corpus_bleu, corpus_chrf, exact_match, g2p_scores};
-use crate::tasks::cmudict::unstressed;
+use crate::tasks::cmudict::{unstressed, without_stress};
 use inference::TaskKind;
 use inference::Tokenizer;
 
@@ -65,10 +65,13 @@ pub fn task_scores(
             scores.insert("wer".into(), g2p.wer);
             scores.insert("per".into(), g2p.per);
             if has_stress(&references) {
-                let bare = g2p_scores(
-                    &without_stress(predictions),
-                    &without_stress_all(&references),
-                );
+                let bare_predictions: Vec<Vec<String>> = predictions
+                    .iter()
+                    .map(|p| p.iter().map(|t| unstressed(t).to_string()).collect())
+                    .collect();
+                let bare_references: Vec<Vec<Vec<String>>> =
+                    references.iter().map(|r| without_stress(r)).collect();
+                let bare = g2p_scores(&bare_predictions, &bare_references);
                 scores.insert("wer_unstressed".into(), bare.wer);
                 scores.insert("per_unstressed".into(), bare.per);
             }
@@ -93,30 +96,6 @@ fn has_stress(references: &[Vec<Vec<String>>]) -> bool {
         .flatten()
         .flatten()
         .any(|p| unstressed(p).len() < p.len())
-}
-
-/// Each phone sequence with its stress digits removed.
-fn without_stress(sequences: &[Vec<String>]) -> Vec<Vec<String>> {
-    sequences
-        .iter()
-        .map(|s| s.iter().map(|p| unstressed(p).to_string()).collect())
-        .collect()
-}
-
-/// Each item's references with their stress digits removed, those that become equal merged.
-fn without_stress_all(references: &[Vec<Vec<String>>]) -> Vec<Vec<Vec<String>>> {
-    references
-        .iter()
-        .map(|refs| {
-            let mut bare: Vec<Vec<String>> = Vec::new();
-            for r in without_stress(refs) {
-                if !bare.contains(&r) {
-                    bare.push(r);
-                }
-            }
-            bare
-        })
-        .collect()
 }
 
 /// The score that picks the best epoch, higher is better: exact match for dates, −WER for
