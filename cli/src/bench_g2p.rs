@@ -29,10 +29,11 @@ const BEAMS: [usize; 2] = [1, 5];
 pub struct G2pBench {
     /// The run directory of the model.
     pub run: PathBuf,
-    /// The words, a CMUdict-format file (its pronunciations score the outputs).
-    pub words: PathBuf,
-    /// The training file Phonetisaurus learns from.
-    pub train: PathBuf,
+    /// The words, a CMUdict-format file (its pronunciations score the outputs); `None`: the
+    /// run's own test file.
+    pub words: Option<PathBuf>,
+    /// The training file Phonetisaurus learns from; `None`: the run's own.
+    pub train: Option<PathBuf>,
     /// The Python that runs `bench/phonetisaurus_ref.py` (it installs Phonetisaurus itself).
     pub phonetisaurus: Option<PathBuf>,
     /// The reference script.
@@ -227,11 +228,28 @@ pub fn run(plan: &G2pBench) -> Result<(), TrainerError> {
         ));
     }
     let (config, target_vocab) = model_of(&plan.run)?;
-    let dictionary = if config.task.stress {
-        Dictionary::read(&plan.words)?
-    } else {
-        Dictionary::read(&plan.words)?.without_stress()
+    let task = &config.task;
+    let missing = |what: &str| {
+        TrainerError::invalid(
+            what,
+            "(none)",
+            format!(
+                "{} names no such file: give one",
+                plan.run.join("config.json").display()
+            ),
+        )
     };
+    let words = plan
+        .words
+        .clone()
+        .or_else(|| trainer::tasks::g2p_test_path(task))
+        .ok_or_else(|| missing("--g2p-words"))?;
+    let train = plan
+        .train
+        .clone()
+        .or_else(|| task.data.clone())
+        .ok_or_else(|| missing("--g2p-train"))?;
+    let dictionary = trainer::tasks::read_dictionary(task, &words)?;
     let shape = ModelShape {
         model: &config.model,
         target_vocab,
@@ -248,8 +266,8 @@ pub fn run(plan: &G2pBench) -> Result<(), TrainerError> {
         if let Some(python) = &plan.phonetisaurus {
             let mut command = Command::new(python);
             command.arg(&plan.script);
-            command.arg("--train").arg(&plan.train);
-            command.arg("--test").arg(&plan.words);
+            command.arg("--train").arg(&train);
+            command.arg("--test").arg(&words);
             if config.task.stress {
                 command.arg("--stress");
             }

@@ -52,12 +52,10 @@ pub struct BenchArgs {
     #[arg(long, default_value = "models/g2p-cmudict", value_name = "RUN")]
     g2p_run: PathBuf,
     /// With --g2p: the words (a CMUdict-format file; its pronunciations score the outputs).
-    #[arg(
-        long,
-        default_value = "../shared/data/cmudict/g014b2b.test",
-        value_name = "FILE"
-    )]
-    g2p_words: PathBuf,
+    /// Default: the run's own test file (`task.test_data`, or its training file's `.test`
+    /// sibling).
+    #[arg(long, value_name = "FILE")]
+    g2p_words: Option<PathBuf>,
     /// With --g2p: also run Phonetisaurus with this Python (bench/phonetisaurus_ref.py installs
     /// Phonetisaurus 0.3.0 into target/phonetisaurus/venv and trains it once on --g2p-train),
     /// alternating with ours, and print the medians side by side.
@@ -66,13 +64,10 @@ pub struct BenchArgs {
     /// With --phonetisaurus: the reference script.
     #[arg(long, default_value = "bench/phonetisaurus_ref.py")]
     phonetisaurus_ref: PathBuf,
-    /// With --phonetisaurus: the dictionary Phonetisaurus trains on.
-    #[arg(
-        long,
-        default_value = "../shared/data/cmudict/g014b2b.train",
-        value_name = "FILE"
-    )]
-    g2p_train: PathBuf,
+    /// With --phonetisaurus: the dictionary Phonetisaurus trains on. Default: the run's own
+    /// training file (`task.data`).
+    #[arg(long, value_name = "FILE")]
+    g2p_train: Option<PathBuf>,
 }
 
 /// Runs `bench` with its arguments.
