@@ -1,6 +1,7 @@
 //! The G2P models shipped in `models/` work from a fresh clone, and are what their presets and
 //! flags train: `g2p-cmudict` (the quick preset with label smoothing 0.1 and a two-layer
-//! encoder), and the ensemble of it with the runs in `g2p-cmudict-ensemble/`.
+//! encoder), the ensemble of it with the runs in `g2p-cmudict-ensemble/`, and
+//! `g2p-cmudict-stress` (the same recipe with stress digits, stored in half precision).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -76,14 +77,19 @@ fn ensemble_member(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// What `train --preset PRESET EXTRA… --print-config` prints.
+/// What `train --preset PRESET EXTRA… --print-config` prints, on g014b2b.train.
 fn preset_config(preset: &str, extra: &[&str]) -> RunConfig {
+    preset_config_on("../shared/data/cmudict/g014b2b.train", preset, extra)
+}
+
+/// What `train --preset PRESET --data DATA EXTRA… --print-config` prints.
+fn preset_config_on(data: &str, preset: &str, extra: &[&str]) -> RunConfig {
     let mut args = vec![
         "train",
         "--preset",
         preset,
         "--data",
-        "../shared/data/cmudict/g014b2b.train",
+        data,
         "--print-config",
     ];
     args.extend_from_slice(extra);
@@ -160,4 +166,37 @@ fn the_preset_and_flags_make_the_shipped_configuration() {
     let printed = preset_config("g2p-cmudict-quick", &SINGLE_FLAGS);
     assert_eq!(printed, shipped_config(&model_dir()));
     assert_eq!(printed.version, trainer::CONFIG_VERSION);
+}
+
+fn stress_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/g2p-cmudict-stress")
+}
+
+#[test]
+fn the_stressed_model_writes_stress_digits_and_is_what_its_preset_makes() {
+    let dir = stress_dir();
+    let out = xtask(&[
+        "predict",
+        "--run",
+        dir.to_str().unwrap(),
+        "attention",
+        "abating",
+        "Abella",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "AH0 T EH1 N SH AH0 N\nAH0 B EY1 T IH0 NG\nAH0 B EH1 L AH0\n"
+    );
+    let printed = preset_config_on(
+        "../shared/data/cmudict-stress/g014b2b-stress.train",
+        "g2p-cmudict-stress",
+        &[],
+    );
+    assert_eq!(printed, shipped_config(&dir));
+    assert!(printed.task.stress);
 }
