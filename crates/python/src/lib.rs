@@ -4,7 +4,8 @@
 //! - [`model::Model`]: `model(text)`, `model.predict(texts, beam=…, nbest=…)`,
 //!   `model.attention(text)`.
 //! - [`load`]: a run directory, or several as an ensemble.
-//! - [`shipped_g2p`]: the shipped CMUdict G2P model, compiled into the module.
+//! - [`shipped_g2p`]: the shipped CMUdict G2P models (without and with stress), compiled into
+//!   the module.
 //! - [`errors`]: each error as the Python exception it is, with the message the CLI prints.
 //!
 //! Sits on `runtime` and `inference`, never on `trainer`. The pure-Python layer
@@ -60,12 +61,13 @@ fn configured(
     Ok(Model::new(loaded))
 }
 
-/// The shipped CMUdict G2P model (`models/g2p-cmudict`), built from the copy compiled into this
-/// module (no file is read), with `lexicons` (CMUdict-format files) looked up first.
+/// A shipped CMUdict G2P model (`models/g2p-cmudict`, or with `stress`
+/// `models/g2p-cmudict-stress`), built from the copy compiled into this module (no file is
+/// read), with `lexicons` (CMUdict-format files) looked up first.
 #[pyfunction]
-#[pyo3(signature = (lexicons = Vec::new()))]
-fn shipped_g2p(py: Python<'_>, lexicons: Vec<PathBuf>) -> PyResult<Model> {
-    let loaded = py.detach(shipped::g2p).map_err(to_py)?;
+#[pyo3(signature = (lexicons = Vec::new(), stress = false))]
+fn shipped_g2p(py: Python<'_>, lexicons: Vec<PathBuf>, stress: bool) -> PyResult<Model> {
+    let loaded = py.detach(|| shipped::g2p(stress)).map_err(to_py)?;
     configured(py, loaded, None, &lexicons)
 }
 

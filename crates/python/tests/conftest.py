@@ -14,6 +14,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[3]
 G2P_RUN = REPO / "models" / "g2p-cmudict"
+G2P_STRESS_RUN = REPO / "models" / "g2p-cmudict-stress"
 TRANSLATION_RUN = REPO / "models" / "multi30k-de-en"
 ENSEMBLE_RUNS = [
     REPO / "models" / "g2p-cmudict-ensemble" / "quick-smooth-l2-seed5",

@@ -1,7 +1,7 @@
 """The package's outputs are the command's: words, sentences, ensembles, n-best lists."""
 
 import seq2seq_attention as s2s
-from conftest import ENSEMBLE_RUNS, G2P_RUN, TRANSLATION_RUN
+from conftest import ENSEMBLE_RUNS, G2P_RUN, G2P_STRESS_RUN, TRANSLATION_RUN
 
 
 def cli_lines(cli, args, inputs):
@@ -59,3 +59,15 @@ def test_a_lexicon_is_looked_up_first(tmp_path, cli):
     model = s2s.load(G2P_RUN, lexicon=[lexicon])
     words = ["phoneme", "read", "attention"]
     assert model.predict(words) == cli_lines(cli, ["--run", str(G2P_RUN), "--lexicon", str(lexicon)], words)
+
+
+def test_the_stressed_model_writes_stress_digits_as_the_command_does(tmp_path, cli, test_words):
+    g2p = s2s.G2p(stress=True)
+    assert g2p.predict(test_words) == cli_lines(cli, ["--run", str(G2P_STRESS_RUN)], test_words)
+    phonemes = g2p("attention")
+    assert any(p[-1].isdigit() for p in phonemes), phonemes
+    assert not any(p[-1].isdigit() for p in s2s.G2p()("attention"))
+    lexicon = tmp_path / "my.dict"
+    lexicon.write_text("PHONEME  F OW1 N IY0 M\n")
+    assert s2s.G2p(stress=True, lexicon=lexicon)("phoneme") == ["F", "OW1", "N", "IY0", "M"]
+    assert repr(g2p) == "G2p(beam=None, stress=True)"

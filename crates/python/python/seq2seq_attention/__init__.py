@@ -69,18 +69,24 @@ class G2p:
     and tokens separated by ' ', as g2p_en does (`"I have $5."` → the phonemes of I, have,
     five, dollars, then '.'); numbers are spelled out as words. With `lexicon` (CMUdict-format files,
     e.g. the full CMUdict) the words they list get their listed pronunciation, as g2p_en does
-    with its copy of CMUdict, and only the others go to the model. The shipped model writes no
-    stress digits (nor, then, do lexicon entries).
+    with its copy of CMUdict, and only the others go to the model.
+
+    With `stress=True` the second shipped model (`models/g2p-cmudict-stress`) writes ARPAbet
+    with stress digits, as g2p_en and CMUdict do (`AH0 T EH1 N SH AH0 N`), and lexicon entries
+    keep theirs; without it no output has stress digits.
     """
 
     def __init__(
         self,
         beam: Optional[int] = None,
         lexicon: Union[None, PathLike, Sequence[PathLike]] = None,
+        stress: bool = False,
     ) -> None:
-        """Build the model; `beam` is the beam width (default: the model's, 5; 1 is greedy)."""
-        self.model: Model = _shipped_g2p(_paths(lexicon))
+        """Build the model; `beam` is the beam width (default: the model's, 5; 1 is greedy);
+        `stress` chooses the model that writes stress digits."""
+        self.model: Model = _shipped_g2p(_paths(lexicon), stress)
         self.beam = beam
+        self.stress = stress
 
     def __call__(self, text: str) -> List[str]:
         """The phonemes of running `text`, g2p_en's way: each word's phonemes, each punctuation
@@ -98,4 +104,4 @@ class G2p:
         return self.model.predict(words, beam=self.beam)
 
     def __repr__(self) -> str:
-        return f"G2p(beam={self.beam!r})"
+        return f"G2p(beam={self.beam!r}, stress={self.stress!r})"
