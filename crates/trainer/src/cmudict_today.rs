@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use crate::download::{CMUDICT, check_sha256, download, fetch_checked};
 use crate::run::write_atomic;
+use crate::tasks::cmudict::parse_line;
 use crate::text_file::hex;
 use crate::{Result, TrainerError};
 
@@ -83,7 +84,12 @@ pub fn build_stressed_split(out: &Path, base_url: Option<&str>) -> Result<Vec<Pa
     let dict_path = fetch_dictionary(out, base_url)?;
     let dictionary =
         std::fs::read_to_string(&dict_path).map_err(|e| TrainerError::io(&dict_path, e))?;
-    let pronunciations = pronunciations(&dictionary);
+    let pronunciations =
+        pronunciations(&dictionary).map_err(|(line, message)| TrainerError::Parse {
+            path: dict_path.clone(),
+            line,
+            message,
+        })?;
     for (source, name, sha256) in STRESSED {
         let source = out.join(source);
         let words = std::fs::read_to_string(&source).map_err(|e| TrainerError::io(&source, e))?;
@@ -99,25 +105,21 @@ pub fn build_stressed_split(out: &Path, base_url: Option<&str>) -> Result<Vec<Pa
 
 /// Each word (upper-cased) with its pronunciations in the dictionary's order: variants
 /// `word(2)` join `word`, `# comments` are dropped, a pronunciation listed twice stays twice.
-fn pronunciations(dictionary: &str) -> HashMap<String, Vec<String>> {
+/// Lines are read by [`parse_line`], as every CMUdict-format file is.
+fn pronunciations(
+    dictionary: &str,
+) -> std::result::Result<HashMap<String, Vec<String>>, (usize, String)> {
     let mut found: HashMap<String, Vec<String>> = HashMap::new();
-    for line in dictionary.lines() {
-        let line = line.split('#').next().unwrap_or_default();
-        let mut fields = line.split_whitespace();
-        let Some(head) = fields.next() else { continue };
-        let word = match head.rfind('(') {
-            Some(open) if head.ends_with(')') => &head[..open],
-            _ => head,
-        };
-        let phones: Vec<&str> = fields.collect();
-        if !phones.is_empty() {
+    for (number, line) in dictionary.lines().enumerate() {
+        let parsed = parse_line(line).map_err(|message| (number + 1, message))?;
+        if let Some((word, phones)) = parsed {
             found
                 .entry(word.to_uppercase())
                 .or_default()
                 .push(phones.join(" "));
         }
     }
-    found
+    Ok(found)
 }
 
 /// The words of a g014b2b file, each once in first-seen order, with their stressed
@@ -162,7 +164,7 @@ mod tests {
     fn the_split_keeps_g014b2b_order_variants_and_leaves_out_unlisted_words() {
         let dictionary = "aalborg AO1 L B AO0 R G # place, danish\nread R IY1 D\n\
                           read(2) R EH1 D\nism IH1 Z AH0 M\nism(2) IH1 Z AH0 M\n";
-        let found = pronunciations(dictionary);
+        let found = pronunciations(dictionary).unwrap();
         let words =
             "READ\tR IY D\nREAD\tR EH D\nGONE\tG AO N\nAALBORG\tAO L B AO R G\nISM\tIH Z AH M\n";
         assert_eq!(

@@ -29,7 +29,8 @@ pub struct Dictionary {
 ///
 /// A message quoting the fault: no phonemes after the word, or a variant marker like `WORD(x)`.
 pub fn parse_line(line: &str) -> Result<Option<(String, Vec<String>)>, String> {
-    let line = line.trim();
+    // Today's CMUdict ends some lines with a comment: `aalborg AO1 L B AO0 R G # place, danish`.
+    let line = line.split('#').next().unwrap_or_default().trim();
     if line.is_empty() || line.starts_with(";;;") {
         return Ok(None);
     }
@@ -231,6 +232,8 @@ mod tests {
         assert_eq!(p("able\t-0.0123\tEY B AH L"), p("ABLE\tEY B AH L"));
         assert_eq!(p("able\t16.5\tEY B AH L"), p("ABLE\tEY B AH L"));
         assert_eq!(parse_line(";;; comment").unwrap(), None);
+        assert_eq!(p("aalborg AO1 L B AO0 R G # place, danish").1.len(), 6);
+        assert_eq!(parse_line("# only a comment").unwrap(), None);
         assert_eq!(parse_line("   ").unwrap(), None);
         assert!(
             parse_line("LONELY")
