@@ -150,7 +150,7 @@ pub fn beam_search(
     beam: &BeamOptions,
 ) -> Result<Vec<Vec<Hypothesis>>, DecoderError> {
     beam.validate()?;
-    let mut steps = Steps::new(parts);
+    let mut steps = Steps::new(parts, beam.width > 1);
     let lengths = steps.lengths.clone();
     let batch = lengths.len();
     // Only live hypotheses hold tensor rows: at first one per sentence; after each step the

@@ -8,7 +8,7 @@ use encoder::{
 };
 use fused_ops::{SequenceSteps, dropout, linear};
 
-use crate::{Combine, DecoderError};
+use crate::{Combine, DecoderError, ProjectedContext};
 
 /// Which decoder state asks the attention question, and where the context goes.
 #[derive(Config, Debug, Copy, PartialEq, Eq)]
@@ -186,6 +186,9 @@ pub struct SourceMemory {
     pub fixed_context: Option<Tensor<2>>,
     /// Each row's true source length.
     pub lengths: Vec<usize>,
+    /// The context's share of the cell input, made per source position
+    /// ([`Decoder::projected_source`]); `None`: the cell reads the context itself.
+    pub projected_context: Option<ProjectedContext>,
 }
 
 impl SourceMemory {
@@ -194,8 +197,9 @@ impl SourceMemory {
         let idx = index_tensor(indices, device);
         Self {
             attention: self.attention.as_ref().map(|m| m.select(idx.clone())),
-            fixed_context: self.fixed_context.clone().map(|c| c.select(0, idx)),
+            fixed_context: self.fixed_context.clone().map(|c| c.select(0, idx.clone())),
             lengths: indices.iter().map(|&i| self.lengths[i]).collect(),
+            projected_context: self.projected_context.as_ref().map(|p| p.select(indices)),
         }
     }
 }
@@ -282,7 +286,23 @@ impl Decoder {
                 .then(|| encoded.final_state.hidden.clone()),
             attention,
             lengths: encoded.lengths.clone(),
+            projected_context: None,
         }
+    }
+
+    /// [`source`](Self::source) with the context's share of the cell input made once per source
+    /// position ([`ProjectedContext`]): what beam search reads. The same as `source` for a
+    /// decoder whose cell does not read the context (Luong ordering, or no attention).
+    pub fn projected_source(&self, encoded: &EncoderOutput) -> SourceMemory {
+        let mut source = self.source(encoded);
+        if self.config.ordering == QueryOrdering::Bahdanau && source.attention.is_some() {
+            source.projected_context = Some(ProjectedContext::new(
+                &self.cell,
+                self.config.embedding_size,
+                encoded.states.clone(),
+            ));
+        }
+        source
     }
 
     /// The first state `s_0`, as [`InitialState`] says.
@@ -343,8 +363,11 @@ impl Decoder {
         let (cell_state, context, weights) = match self.config.ordering {
             QueryOrdering::Bahdanau => {
                 let (context, weights) = self.attend(source, state.cell.hidden.clone());
-                let input = Tensor::cat(vec![embedded, context.clone()], 1); // [batch, emb + enc]
-                let next = cell.step(cell.project_input(input), state.cell);
+                let projected = match (&source.projected_context, &weights) {
+                    (Some(projected), Some(w)) => projected.cell_input(embedded, w.clone()),
+                    _ => cell.project_input(Tensor::cat(vec![embedded, context.clone()], 1)), // [batch, emb + enc] in
+                };
+                let next = cell.step(projected, state.cell);
                 (next, context, weights)
             }
             QueryOrdering::Luong => {

@@ -158,16 +158,22 @@ pub(crate) struct StepRows {
 }
 
 impl<'a> Steps<'a> {
-    /// The first step's memories and states of every `(decoder, its encoding)` part.
+    /// The first step's memories and states of every `(decoder, its encoding)` part; with
+    /// `project_context`, the memories hold the context's share of the cell input
+    /// ([`Decoder::projected_source`]), worth it when a sentence has several rows.
     ///
     /// # Panics
     ///
     /// With no parts.
-    pub(crate) fn new(parts: &[(&'a Decoder, &EncoderOutput)]) -> Self {
+    pub(crate) fn new(parts: &[(&'a Decoder, &EncoderOutput)], project_context: bool) -> Self {
         let (_, first) = parts.first().expect("a search needs at least one model");
+        let source = |(d, e): &(&Decoder, &EncoderOutput)| match project_context {
+            true => d.projected_source(e),
+            false => d.source(e),
+        };
         Self {
             decoders: parts.iter().map(|(d, _)| *d).collect(),
-            sources: parts.iter().map(|(d, e)| d.source(e)).collect(),
+            sources: parts.iter().map(source).collect(),
             states: parts.iter().map(|(d, e)| d.initial_state(e)).collect(),
             lengths: first.lengths.clone(),
             device: first.states.device(),

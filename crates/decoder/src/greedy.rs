@@ -35,7 +35,7 @@ pub(crate) fn argmax(row: &[f32]) -> usize {
 ///
 /// With no parts.
 pub fn greedy(parts: &[(&Decoder, &EncoderOutput)], options: &SearchOptions) -> Vec<Hypothesis> {
-    let mut steps = Steps::new(parts);
+    let mut steps = Steps::new(parts, false);
     let lengths = steps.lengths.clone();
     let batch = lengths.len();
     let limits: Vec<usize> = lengths

@@ -49,6 +49,7 @@ mod error;
 mod greedy;
 mod hypothesis;
 mod model;
+mod projected_context;
 
 pub use beam::beam_search;
 pub use combine::Combine;
@@ -61,3 +62,4 @@ pub use error::DecoderError;
 pub use greedy::greedy;
 pub use hypothesis::{BeamOptions, Hypothesis, MaxLength, SearchOptions};
 pub use model::{Seq2Seq, Seq2SeqConfig};
+pub use projected_context::ProjectedContext;

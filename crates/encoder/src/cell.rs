@@ -172,6 +172,30 @@ impl RecurrentCell {
         linear(&self.gates().input, inputs)
     }
 
+    /// The input projection cut in two along the input, at `at`: for `x = [a; b]`,
+    /// `W_x x + b_x = (W_a a + b_x) + W_b b`. Returns `(W_a with b_x, W_b without a bias)`, so
+    /// that a caller can move the `b` share of a product elsewhere (a decoder projects its
+    /// context's share once per source position for beam search).
+    ///
+    /// # Panics
+    ///
+    /// If `at` is not inside `0..=input_size`.
+    pub fn split_input(&self, at: usize) -> (Linear, Linear) {
+        let input = &self.gates().input;
+        let [inputs, outputs] = input.weight.dims();
+        assert!(at <= inputs, "cannot split {inputs} inputs at {at}");
+        let weight = input.weight.val();
+        let head = Linear {
+            weight: burn::module::Param::from_tensor(weight.clone().slice([0..at, 0..outputs])),
+            bias: input.bias.clone(),
+        };
+        let tail = Linear {
+            weight: burn::module::Param::from_tensor(weight.slice([at..inputs, 0..outputs])),
+            bias: None,
+        };
+        (head, tail)
+    }
+
     /// One step from an input already projected by [`RecurrentCell::project_inputs`].
     ///
     /// GRU (gates `[r, z, n]`, `x̂ = W_x x + b_x`, `ĥ = W_h h + b_h`): `h' = (1 − z) ⊙ n + z ⊙ h`,

@@ -222,6 +222,57 @@ fn teacher_forcing_equals_decoding_step_by_step() {
     }
 }
 
+/// Beam search's source ([`Decoder::projected_source`]) steps as the plain one does, through
+/// row selections that repeat, reorder and drop sentences (the last leaves fewer than half of
+/// them, so the projected states are compacted).
+#[test]
+fn projected_source_steps_as_the_plain_source() {
+    let device = Device::flex();
+    let batch = batch_of(
+        vec![
+            vec![3, 4, 5, 6, 7],
+            vec![4, 8, 5],
+            vec![6, 6],
+            vec![7, 3, 4, 5],
+        ],
+        &device,
+    );
+    let selections: [&[usize]; 3] = [&[0, 0, 1, 2, 2, 2, 3], &[6, 5, 0, 1, 2, 3], &[1, 1]];
+    for (name, model) in models() {
+        let encoded = model
+            .encoder
+            .forward(batch.source.clone(), &batch.lengths)
+            .unwrap();
+        let mut plain = model.decoder.source(&encoded);
+        let mut projected = model.decoder.projected_source(&encoded);
+        let mut states = [
+            model.decoder.initial_state(&encoded),
+            model.decoder.initial_state(&encoded),
+        ];
+        let mut previous = vec![BOS; 4];
+        for (t, rows) in std::iter::once(None)
+            .chain(selections.map(Some))
+            .enumerate()
+        {
+            if let Some(rows) = rows {
+                plain = plain.select(rows, &device);
+                projected = projected.select(rows, &device);
+                states = states.map(|s| s.select(rows, &device));
+                previous = rows.iter().map(|&r| previous[r]).collect();
+            }
+            let [a, b] = states;
+            let tokens = ints(&[previous.clone()], previous.len(), &device).squeeze_dim::<1>(0);
+            let x = model.decoder.step(tokens.clone(), a, &plain);
+            let y = model.decoder.step(tokens, b, &projected);
+            for (u, v) in values(x.logits).iter().zip(&values(y.logits)) {
+                assert!((u - v).abs() <= 1e-5, "{name}, step {t}: logits {u} vs {v}");
+            }
+            states = [x.state, y.state];
+            previous = previous.iter().map(|p| (p + 3) % VOCAB).collect();
+        }
+    }
+}
+
 #[test]
 fn source_pads_get_zero_weight_at_every_step() {
     let device = Device::flex();
