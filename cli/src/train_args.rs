@@ -12,7 +12,7 @@ use decoder::{Combine, InitialState, QueryOrdering};
 use encoder::CellKind;
 use trainer::{
     Backend, DecodingOptions, InferenceError, Languages, ModelOptions, RunConfig, SplitNames,
-    SplitSizes, TaskConfig, TaskKind, TrainerError, TrainingOptions, Vocabulary,
+    SplitSizes, TaskConfig, TaskField, TaskKind, TrainerError, TrainingOptions, Vocabulary,
 };
 
 use crate::presets;
@@ -289,6 +289,52 @@ fn set_some<T: Clone>(slot: &mut Option<T>, flag: &Option<T>) {
 }
 
 impl TaskFlags {
+    /// A flag given for a field that `kind` does not read (`--stress` for translation), so
+    /// that it is refused by name rather than ignored.
+    fn foreign(&self, kind: TaskKind) -> Result<(), InferenceError> {
+        let given = [
+            ("--test-data", self.test_data.is_some(), TaskField::TestData),
+            (
+                "--languages",
+                self.languages.is_some(),
+                TaskField::Languages,
+            ),
+            (
+                "--split-names",
+                self.split_names.is_some(),
+                TaskField::SplitNames,
+            ),
+            (
+                "--lowercase",
+                self.lowercase.is_some(),
+                TaskField::Lowercase,
+            ),
+            (
+                "--vocabulary",
+                self.vocabulary.is_some(),
+                TaskField::Vocabulary,
+            ),
+            ("--dev-every", self.dev_every.is_some(), TaskField::DevEvery),
+            ("--stress", self.stress.is_some(), TaskField::Stress),
+            (
+                "--dates-sizes",
+                self.dates_sizes.is_some(),
+                TaskField::DatesSizes,
+            ),
+        ];
+        match given
+            .into_iter()
+            .find(|(_, given, field)| *given && field.task() != kind)
+        {
+            Some((flag, _, field)) => Err(InferenceError::invalid(
+                "--task",
+                kind.name(),
+                format!("{flag} applies to --task {} only", field.task().name()),
+            )),
+            None => Ok(()),
+        }
+    }
+
     fn apply(&self, task: &mut TaskConfig) {
         set(&mut task.data, &self.data.clone().map(Some));
         set(&mut task.test_data, &self.test_data.clone().map(Some));
@@ -363,7 +409,9 @@ impl TrainArgs {
                 name: Backend::Flex.name(),
             })?,
         };
-        let mut config = RunConfig::new(self.task.task.unwrap_or(TaskKind::Dates), backend);
+        let kind = self.task.task.unwrap_or(TaskKind::Dates);
+        self.task.foreign(kind)?;
+        let mut config = RunConfig::new(kind, backend);
         self.task.apply(&mut config.task);
         self.model.apply(&mut config.model);
         self.training.apply(&mut config.training);

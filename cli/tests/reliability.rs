@@ -317,6 +317,26 @@ fn bad_flags_name_the_flag() {
         &xtask(&["train", "--threads", "0", "--quiet"]),
         &["--threads = 0"],
     );
+    // A task's own flag given to another task is refused, not ignored.
+    fails_with(
+        &xtask(&["train", "--task", "translate", "--stress", "--quiet"]),
+        &["--task = translate is invalid: --stress applies to --task g2p only"],
+    );
+    fails_with(
+        &xtask(&["train", "--dev-every", "3", "--quiet"]),
+        &["--task = dates is invalid: --dev-every applies to --task g2p only"],
+    );
+    fails_with(
+        &xtask(&[
+            "train",
+            "--task",
+            "g2p",
+            "--vocabulary",
+            "bpe:500",
+            "--quiet",
+        ]),
+        &["--task = g2p is invalid: --vocabulary applies to --task translate only"],
+    );
     fails_with(&xtask(&["bench", "--threads", "0"]), &["--threads = 0"]);
     fails_with(
         &xtask(&[

@@ -45,6 +45,42 @@ impl TaskKind {
     }
 }
 
+/// A [`TaskConfig`] field that only one task reads; `config.json` holds it for that task only,
+/// and `train` refuses its flag for another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskField {
+    /// `test_data`.
+    TestData,
+    /// `languages`.
+    Languages,
+    /// `split_names`.
+    SplitNames,
+    /// `lowercase`.
+    Lowercase,
+    /// `vocabulary`.
+    Vocabulary,
+    /// `dev_every`.
+    DevEvery,
+    /// `stress`.
+    Stress,
+    /// `dates_sizes`.
+    DatesSizes,
+}
+
+impl TaskField {
+    /// The task that reads it.
+    pub fn task(self) -> TaskKind {
+        match self {
+            TaskField::TestData | TaskField::DevEvery | TaskField::Stress => TaskKind::G2p,
+            TaskField::Languages
+            | TaskField::SplitNames
+            | TaskField::Lowercase
+            | TaskField::Vocabulary => TaskKind::Translate,
+            TaskField::DatesSizes => TaskKind::Dates,
+        }
+    }
+}
+
 /// The source and target languages of a translation task: the suffixes of its files.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Languages {
@@ -341,22 +377,18 @@ struct TaskFile {
 
 impl From<TaskConfig> for TaskFile {
     fn from(task: TaskConfig) -> Self {
-        let (g2p, translate, dates) = (
-            task.kind == TaskKind::G2p,
-            task.kind == TaskKind::Translate,
-            task.kind == TaskKind::Dates,
-        );
+        let ours = |field: TaskField| field.task() == task.kind;
         Self {
             kind: task.kind,
             data: task.data,
-            test_data: task.test_data.filter(|_| g2p),
-            languages: task.languages.filter(|_| translate),
-            split_names: translate.then_some(task.split_names),
-            lowercase: translate.then_some(task.lowercase),
-            vocabulary: translate.then_some(task.vocabulary),
-            dev_every: g2p.then_some(task.dev_every),
-            stress: (g2p && task.stress).then_some(true),
-            dates_sizes: dates.then_some(task.dates_sizes),
+            test_data: task.test_data.filter(|_| ours(TaskField::TestData)),
+            languages: task.languages.filter(|_| ours(TaskField::Languages)),
+            split_names: ours(TaskField::SplitNames).then_some(task.split_names),
+            lowercase: ours(TaskField::Lowercase).then_some(task.lowercase),
+            vocabulary: ours(TaskField::Vocabulary).then_some(task.vocabulary),
+            dev_every: ours(TaskField::DevEvery).then_some(task.dev_every),
+            stress: (ours(TaskField::Stress) && task.stress).then_some(true),
+            dates_sizes: ours(TaskField::DatesSizes).then_some(task.dates_sizes),
             min_count: Some(task.min_count),
             max_train_len: task.max_train_len,
         }

@@ -37,7 +37,7 @@ mod vocab;
 pub use backend::Backend;
 pub use config::{
     CONFIG_VERSION, DecodingOptions, Languages, ModelOptions, RunConfig, SplitNames, SplitSizes,
-    TaskConfig, TaskKind, TrainingOptions, Vocabulary,
+    TaskConfig, TaskField, TaskKind, TrainingOptions, Vocabulary,
 };
 pub use decode::{decode_n_best, in_input_order, length_batches, padded};
 pub use error::{InferenceError, Result};

@@ -60,7 +60,7 @@ pub use error::{Result, TrainerError};
 pub use inference::{
     Alternative, Backend, CONFIG_VERSION, DecodingOptions, InferenceError, InputError, Languages,
     ModelOptions, Prediction, Predictor, RunConfig, RunFiles, SplitNames, SplitSizes, Subwords,
-    TaskConfig, TaskKind, Tokenizer, TrainingOptions, Vocab, Vocabulary, padded,
+    TaskConfig, TaskField, TaskKind, Tokenizer, TrainingOptions, Vocab, Vocabulary, padded,
 };
 pub use length_plot::{LengthCurve, bucket_label, length_table, write_length_plot};
 pub use loss::{batch_loss, token_cross_entropy};
