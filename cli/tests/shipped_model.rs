@@ -199,4 +199,18 @@ fn the_stressed_model_writes_stress_digits_and_is_what_its_preset_makes() {
     );
     assert_eq!(printed, shipped_config(&dir));
     assert!(printed.task.stress);
+
+    // Its run says `task.stress`, so a lexicon's entries keep their digits.
+    let lexicon = tempfile::tempdir().unwrap();
+    let file = lexicon.path().join("lexicon.dict");
+    std::fs::write(&file, "PHONEME  F OW1 N IY0 M\n").unwrap();
+    let out = xtask(&[
+        "predict",
+        "--run",
+        dir.to_str().unwrap(),
+        "--lexicon",
+        file.to_str().unwrap(),
+        "phoneme",
+    ]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "F OW1 N IY0 M\n");
 }

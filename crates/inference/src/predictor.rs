@@ -321,9 +321,9 @@ impl Predictor {
     }
 
     /// Words `lexicon` lists get its pronunciations instead of the model's (all of them, first,
-    /// in an n-best list); `None` sends every word to the model again. When no output token of
-    /// the model carries a stress digit, the lexicon's digits are removed, so that every output
-    /// is written alike.
+    /// in an n-best list); `None` sends every word to the model again. Unless the run was
+    /// trained with stress (`task.stress`; runs from before that option removed the digits),
+    /// the lexicon's digits are removed, so that every output is written alike.
     ///
     /// # Errors
     ///
@@ -339,11 +339,7 @@ impl Predictor {
                 ),
             ));
         }
-        let stressed = (0..self.target_vocab.len()).any(|id| {
-            self.target_vocab
-                .token(id)
-                .ends_with(|c: char| c.is_ascii_digit())
-        });
+        let stressed = self.config.task.stress;
         self.lexicon = lexicon.map(|l| if stressed { l } else { l.without_stress() });
         Ok(())
     }
