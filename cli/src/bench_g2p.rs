@@ -63,11 +63,16 @@ fn reap(child: Child, what: &str) -> Result<Usage, TrainerError> {
     if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
         return Err(TrainerError::invalid(what, status, "the process failed"));
     }
-    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     Ok(Usage {
-        cpu_s: seconds(usage.ru_utime) + seconds(usage.ru_stime),
+        cpu_s: cpu_of(&usage),
         peak_rss_mib: usage.ru_maxrss as f64 / 1024.0,
     })
+}
+
+/// The CPU seconds (user + system) a resource count holds.
+fn cpu_of(usage: &libc::rusage) -> f64 {
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 /// `seq2seq predict --run RUN --beam BEAM` with `words` on its standard input: the outputs,
@@ -146,8 +151,7 @@ fn cpu_seconds() -> f64 {
         libc::getrusage(libc::RUSAGE_SELF, &mut usage);
         usage
     };
-    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    cpu_of(&usage)
 }
 
 /// The configuration of `run` and its target vocabulary's size.

@@ -59,7 +59,12 @@ impl Loaded {
     /// vocabularies are not the first one's.
     pub fn load_all(dirs: &[PathBuf], backend: Option<Backend>) -> Result<Self> {
         let Some((first, others)) = dirs.split_first() else {
-            return Err(InferenceError::invalid("--run", "(none)", "name at least one run").into());
+            return Err(InferenceError::invalid(
+                "run",
+                "(none)",
+                "name at least one run directory",
+            )
+            .into());
         };
         for (k, dir) in dirs.iter().enumerate() {
             let same = |other: &PathBuf| {
@@ -68,7 +73,7 @@ impl Loaded {
             };
             if dirs[..k].iter().any(same) {
                 return Err(InferenceError::invalid(
-                    "--run",
+                    "run",
                     dir.display(),
                     "is named twice: an ensemble of a model with itself decodes as the model alone",
                 )
