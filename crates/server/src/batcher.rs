@@ -115,8 +115,12 @@ fn decode(model: &Loaded, batch: Vec<Job>) {
             .or_default()
             .push(job);
     }
-    for jobs in groups.into_values() {
-        let inputs: Vec<String> = jobs.iter().flat_map(|j| j.inputs.clone()).collect();
+    for mut jobs in groups.into_values() {
+        let counts: Vec<usize> = jobs.iter().map(|j| j.inputs.len()).collect();
+        let inputs: Vec<String> = jobs
+            .iter_mut()
+            .flat_map(|j| std::mem::take(&mut j.inputs))
+            .collect();
         let (decoding, n_best) = (jobs[0].decoding.clone(), jobs[0].n_best);
         let decoded = catch_unwind(AssertUnwindSafe(|| {
             model.predict_each(&inputs, &decoding, n_best)
@@ -132,10 +136,10 @@ fn decode(model: &Loaded, batch: Vec<Job>) {
                 return answer_all(jobs, &panic);
             }
         };
-        for job in jobs {
+        for (job, count) in jobs.into_iter().zip(counts) {
             let predictions: Result<Vec<Prediction>, ApiError> = results
                 .by_ref()
-                .take(job.inputs.len())
+                .take(count)
                 .enumerate()
                 .map(|(i, p)| p.map_err(|e| ApiError::bad_request(format!("inputs[{i}]: {e}"))))
                 .collect();
