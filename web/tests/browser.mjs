@@ -3,10 +3,11 @@
 // native `predict`, the heatmap's rows counted, the step slider, beam search's n-best list, the
 // empty box, a picked folder that is not a run, a broken run, a folder of runs, a run with
 // checkpoints and a good one; then, given a translation run, the model menu switched to it and a
-// sentence translated as native `predict` does, its pieces across the heatmap.
+// sentence translated as native `predict` does, its pieces across the heatmap; then, given a
+// stressed G2P run, a word pronounced with its stress digits as native `predict` does.
 //
 //   SEQ2SEQ=target/debug/seq2seq node web/tests/browser.mjs [DIST] [RUN] [TRANSLATION_RUN]
-//       [--timing WORDS_FILE] [--timing-sentences SENTENCES_FILE]
+//       [STRESS_RUN] [--timing WORDS_FILE] [--timing-sentences SENTENCES_FILE]
 //
 // With --timing, prints the G2P model's milliseconds per word (greedy, beam 5) over the file's
 // first words; with --timing-sentences, the translation model's per sentence, and the time it
@@ -26,6 +27,7 @@ const sentencesFile = sentencesAt >= 0 ? args.splice(sentencesAt, 2)[1] : undefi
 const dist = path.resolve(args[0] ?? 'dist');
 const run = path.resolve(args[1] ?? 'models/g2p-cmudict');
 const translationRun = args[2] && path.resolve(args[2]);
+const stressRun = args[3] && path.resolve(args[3]);
 const native = process.env.SEQ2SEQ ?? 'target/debug/seq2seq';
 
 function nativePredict(word, beam, dir = run) {
@@ -196,9 +198,23 @@ try {
     }
   }
 
+  if (stressRun) {
+    // The stressed model writes a digit on every vowel.
+    const name = path.basename(stressRun);
+    await page.selectOption('#model', `models/${name}/`);
+    await page.waitForFunction((name) => document.querySelector('#source').textContent === `models/${name}/`
+      && document.body.dataset.state === 'ready', name);
+    assert.equal(await page.locator('#word-label').textContent(), 'Word');
+    const want = nativePredict('attention', 5, stressRun);
+    assert.match(want.output, /[012]/, 'the native stressed output has digits');
+    await page.selectOption('#beam', '5');
+    await page.locator('#word').fill('attention');
+    await page.waitForFunction((want) => document.querySelector('#output').textContent === want, want.output);
+  }
+
   assert.deepEqual(problems, [], 'no page errors or failed requests');
   console.log(JSON.stringify(report));
-  console.log(`ok: the page predicts as native, draws one row per output step, steps, n-best, empty box, picked folders${translationRun ? ', translation' : ''}`);
+  console.log(`ok: the page predicts as native, draws one row per output step, steps, n-best, empty box, picked folders${translationRun ? ', translation' : ''}${stressRun ? ', stress' : ''}`);
 } finally {
   await browser.close();
   server.kill();

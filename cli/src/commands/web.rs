@@ -18,7 +18,7 @@ pub struct WebArgs {
     /// The runs the page offers, the first one loaded first (each run's config.json,
     /// vocabularies, model.bpk, and manifest.json and tokenizer.json where it has them, are
     /// copied into OUT/models/NAME/, NAME being the directory's name). Repeatable.
-    #[arg(long = "run", value_name = "RUN", default_values = ["models/g2p-cmudict", "models/multi30k-de-en"])]
+    #[arg(long = "run", value_name = "RUN", default_values = ["models/g2p-cmudict", "models/multi30k-de-en", "models/g2p-cmudict-stress"])]
     runs: Vec<PathBuf>,
     /// Where the page is written.
     #[arg(long, default_value = "dist", value_name = "OUT")]
