@@ -11,7 +11,7 @@
 use std::path::Path;
 
 use burn::prelude::Device;
-use inference::{DecodingOptions, InferenceError, Predictor, RunFiles};
+use inference::{DecodingOptions, InferenceError, Predictor, RunFiles, TaskKind};
 use wasm_bindgen::prelude::*;
 
 /// A run loaded for prediction.
@@ -78,6 +78,20 @@ impl Model {
         self.predict_line(text, beam, n_best)
             .map_err(|e| JsError::new(&e.to_string()))
     }
+
+    /// A G2P run's pronunciation of a line of running text at beam width `beam`, as the JSON
+    /// line `cargo xtask predict --running-text --json` prints, with `output`, the line as
+    /// `--running-text` prints it: or `{"error": …}` for a line with a word that cannot be
+    /// predicted.
+    ///
+    /// # Errors
+    ///
+    /// A run that is not G2P; decoding options out of range.
+    #[wasm_bindgen(js_name = predictText)]
+    pub fn predict_text(&self, text: &str, beam: usize) -> Result<String, JsError> {
+        self.predict_text_line(text, beam)
+            .map_err(|e| JsError::new(&e.to_string()))
+    }
 }
 
 impl Model {
@@ -111,6 +125,41 @@ impl Model {
             .predict_each(&[text.to_string()], &decoding, n_best)?;
         Ok(match out.remove(0) {
             Ok(prediction) => serde_json::to_string(&prediction).expect("predictions serialise"),
+            Err(e) => serde_json::json!({ "error": e.to_string() }).to_string(),
+        })
+    }
+
+    /// [`Model::predict_text`] with Rust's error type.
+    ///
+    /// # Errors
+    ///
+    /// [`InferenceError::InvalidOption`] for a run that is not G2P; as
+    /// [`Predictor::predict_text`].
+    pub fn predict_text_line(&self, text: &str, beam: usize) -> Result<String, InferenceError> {
+        let task = self.predictor.config.task.kind;
+        if task != TaskKind::G2p {
+            return Err(InferenceError::invalid(
+                "running text",
+                "(given)",
+                format!(
+                    "reads text for a g2p run; this run's task is {}",
+                    task.name()
+                ),
+            ));
+        }
+        let decoding = DecodingOptions {
+            beam,
+            ..self.predictor.config.decoding.clone()
+        };
+        let mut out = self
+            .predictor
+            .predict_text(&[text.to_string()], &decoding)?;
+        Ok(match out.remove(0) {
+            Ok(prediction) => {
+                let mut json = serde_json::to_value(&prediction).expect("predictions serialise");
+                json["output"] = prediction.pronounced().into();
+                json.to_string()
+            }
             Err(e) => serde_json::json!({ "error": e.to_string() }).to_string(),
         })
     }

@@ -6,10 +6,15 @@ const RUN_FILES = ['config.json', 'source_vocab.json', 'target_vocab.json', 'mod
 // run's subword vocabulary.
 const OPTIONAL_FILES = ['manifest.json', 'tokenizer.json'];
 const $ = (id) => document.getElementById(id);
-const state = { model: null, prediction: null, step: 0, timer: null, ready: '', layout: null };
+const state = { model: null, prediction: null, step: 0, timer: null, ready: '', layout: null, text: null, word: 0 };
 
 // What tests and curious users can reach from the console.
-window.seq2seq = { state, timings: {}, predict: (text, beam = 1, nBest = 1) => JSON.parse(state.model.predict(text, beam, nBest)) };
+window.seq2seq = {
+  state,
+  timings: {},
+  predict: (text, beam = 1, nBest = 1) => JSON.parse(state.model.predict(text, beam, nBest)),
+  predictText: (text, beam = 1) => JSON.parse(state.model.predictText(text, beam)),
+};
 
 function setStatus(text, isError = false) {
   $('status').textContent = text;
@@ -28,7 +33,21 @@ async function fetchBytes(url, optional = false) {
 const PROMPTS = {
   g2p: ['Word', 'type a word'],
   translate: ['Sentence', 'type a German sentence, e.g. Ein Mann fährt mit dem Fahrrad.'],
+  text: ['Text', "type a line, e.g. Hello, world! It's 2026."],
 };
+
+// Running text: offered for G2P runs, when ticked.
+const textMode = () => state.model?.task === 'g2p' && $('text-mode').checked;
+
+// The input box's label and hint for the run's task, or for running text.
+function prompt() {
+  const [label, placeholder] = PROMPTS[textMode() ? 'text' : state.model.task] ?? ['Text', 'type a line'];
+  $('word-label').textContent = label;
+  $('word').placeholder = placeholder;
+  document.body.dataset.mode = textMode() ? 'text' : 'single';
+  const what = { Word: 'a word', Sentence: 'a sentence', Text: 'a line of text' }[label] ?? 'a line';
+  state.ready = `Ready: a ${state.model.task} model. Type ${what}.`;
+}
 
 // Builds the model from a run's required files' bytes and its optional ones (by name).
 function useRun(files, optional, from) {
@@ -37,12 +56,10 @@ function useRun(files, optional, from) {
   state.model = model;
   $('source').textContent = from;
   $('beam').value = String(Math.min(Math.max(model.defaultBeam, 1), 5));
-  const [label, placeholder] = PROMPTS[model.task] ?? ['Text', 'type a line'];
-  $('word-label').textContent = label;
-  $('word').placeholder = placeholder;
+  $('text-mode-label').hidden = model.task !== 'g2p';
+  prompt();
   document.body.dataset.task = model.task;
   for (const id of ['word', 'beam']) $(id).disabled = false;
-  state.ready = `Ready: a ${model.task} model. Type ${label === 'Word' ? 'a word' : `a ${label.toLowerCase()}`}.`;
   setStatus(state.ready);
   document.body.dataset.state = 'ready';
   render();
@@ -96,11 +113,14 @@ function render() {
   stopPlaying();
   const text = $('word').value;
   const beam = Number($('beam').value);
+  state.text = null;
+  $('words').hidden = true;
   if (!state.model || text.trim() === '') {
     state.prediction = null;
     draw();
     return;
   }
+  if (textMode()) return renderText(text, beam);
   const started = performance.now();
   const line = JSON.parse(state.model.predict(text, beam, beam));
   window.seq2seq.timings.lastPredictionMs = performance.now() - started;
@@ -109,6 +129,44 @@ function render() {
   setStatus(line.error ?? state.ready, Boolean(line.error));
   state.step = 0;
   draw();
+}
+
+// A line of running text: its words in a table, the picked one's attention in the picture.
+function renderText(text, beam) {
+  const line = JSON.parse(state.model.predictText(text, beam));
+  if (line.error) {
+    state.prediction = null;
+    setStatus(line.error, true);
+    draw();
+    return;
+  }
+  state.text = line;
+  setStatus(state.ready);
+  const words = line.tokens.filter((t) => t.pronunciation !== undefined);
+  state.word = Math.min(state.word, Math.max(words.length - 1, 0));
+  $('word-table').tBodies[0].replaceChildren(...words.map((t, i) => {
+    const row = document.createElement('tr');
+    row.append(element('td', t.from), element('td', t.text), element('td', t.pronunciation));
+    row.addEventListener('click', () => { state.word = i; showWord(); });
+    return row;
+  }));
+  $('words').hidden = words.length === 0;
+  showWord();
+}
+
+// The picked word of the line, decoded alone for its attention (the same model, the same beam).
+function showWord() {
+  stopPlaying();
+  const words = state.text.tokens.filter((t) => t.pronunciation !== undefined);
+  [...$('word-table').tBodies[0].rows].forEach((row, i) => row.classList.toggle('selected', i === state.word));
+  const word = words[state.word];
+  const p = word && JSON.parse(state.model.predict(word.text, Number($('beam').value), 1));
+  state.prediction = p && !p.error ? p : null;
+  state.step = 0;
+  draw();
+  $('output').textContent = state.text.output;
+  $('warnings').replaceChildren(...state.text.warnings.map((w) => element('li', w)));
+  $('alternatives').hidden = true;
 }
 
 function draw() {
@@ -258,6 +316,7 @@ function play() {
 
 $('word').addEventListener('input', render);
 $('beam').addEventListener('change', render);
+$('text-mode').addEventListener('change', () => { state.word = 0; prompt(); setStatus(state.ready); render(); });
 $('step').addEventListener('input', () => { stopPlaying(); state.step = Number($('step').value); drawStep(); });
 $('play').addEventListener('click', play);
 $('files').addEventListener('change', async (event) => {

@@ -1,7 +1,7 @@
 // The page in headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core): served
 // by `seq2seq web --no-build`, a word typed into the box, the pronunciation checked against the
-// native `predict`, the heatmap's rows counted, the step slider, beam search's n-best list, the
-// empty box, a picked folder that is not a run, a broken run, a folder of runs, a run with
+// native `predict`, the heatmap's rows counted, the step slider, beam search's n-best list, a
+// line of running text, the empty box, a picked folder that is not a run, a broken run, a folder of runs, a run with
 // checkpoints and a good one; then, given a translation run, the model menu switched to it and a
 // sentence translated as native `predict` does, its pieces across the heatmap; then, given a
 // stressed G2P run, a word pronounced with its stress digits as native `predict` does.
@@ -29,6 +29,16 @@ const run = path.resolve(args[1] ?? 'models/g2p-cmudict');
 const translationRun = args[2] && path.resolve(args[2]);
 const stressRun = args[3] && path.resolve(args[3]);
 const native = process.env.SEQ2SEQ ?? 'target/debug/seq2seq';
+
+// Native `predict --running-text` of a line: its JSON and its text line.
+function nativeText(line, beam, dir = run) {
+  const predict = (extra) => {
+    const out = spawnSync(native, ['predict', '--run', dir, '--running-text', '--beam', String(beam), ...extra, line], { encoding: 'utf8' });
+    assert.equal(out.status, 0, out.stderr);
+    return out.stdout.trim();
+  };
+  return { json: JSON.parse(predict(['--json'])), text: predict([]) };
+}
 
 function nativePredict(word, beam, dir = run) {
   const out = spawnSync(native, ['predict', '--run', dir, '--json', '--beam', String(beam), word], { encoding: 'utf8' });
@@ -105,6 +115,26 @@ try {
   await page.waitForFunction((want) => document.querySelector('#output').textContent === want, beam.output);
   assert.ok(await page.locator('#nbest tbody tr').count() >= 2, 'n-best rows at beam 5');
   assert.equal(await page.locator('#alternatives').isVisible(), true);
+
+  // Running text: the line pronounced as native `predict --running-text` does, its words in a
+  // table, and the picked word's attention in the picture.
+  const line = "Hello, world! It's 2026.";
+  const spoken = nativeText(line, 1);
+  const words = spoken.json.tokens.filter((t) => t.pronunciation !== undefined);
+  await page.selectOption('#beam', '1');
+  await page.locator('#text-mode').check();
+  assert.equal(await page.locator('#word-label').textContent(), 'Text');
+  await page.locator('#word').fill(line);
+  await page.waitForFunction((want) => document.querySelector('#output').textContent === want, spoken.text);
+  assert.equal(await page.locator('#word-table tbody tr').count(), words.length, 'one table row per word');
+  assert.equal(await page.locator('#word-table tbody tr').nth(5).locator('td').first().textContent(), '2026');
+  await page.locator('#word-table tbody tr').nth(2).click();
+  const third = nativePredict(words[2].text, 1);
+  assert.equal(await page.locator('#heatmap g.row:not(.end)').count(), third.output_tokens.length, "the picked word's rows");
+  assert.equal(await page.locator('#output').textContent(), spoken.text, 'the line stays the output');
+  await page.locator('#text-mode').uncheck();
+  assert.equal(await page.locator('#word-label').textContent(), 'Word');
+  assert.equal(await page.locator('#words').isVisible(), false);
 
   // An empty box: no output, no picture.
   await page.locator('#word').fill('');

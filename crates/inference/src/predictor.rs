@@ -501,6 +501,22 @@ impl Predictor {
             .collect())
     }
 
+    /// [`Predictor::predict_text_with`] decoding on this thread: each line of running text of a
+    /// G2P run pronounced word by word.
+    ///
+    /// # Errors
+    ///
+    /// As [`Predictor::predict_each`].
+    pub fn predict_text(
+        &self,
+        lines: &[String],
+        decoding: &DecodingOptions,
+    ) -> Result<Vec<std::result::Result<TextPrediction, InputError>>> {
+        self.predict_text_with(lines, decoding, |sources| {
+            decode_n_best(&self.models, sources, decoding, 1, &self.device)
+        })
+    }
+
     /// Each line of running text pronounced ([`split_running_text`]: words, punctuation kept,
     /// numbers spelled out): every word of every line predicted together (lexicon first),
     /// decoded by `decode` as in [`Predictor::predict_each_with`]. A line with a word that
