@@ -90,7 +90,7 @@ pub const PRESETS: &[Preset] = &[
     },
     Preset {
         name: "multi30k-de-en",
-        about: "Multi30k German->English: a joint BPE vocabulary of 8000 pieces, 2-layer bidirectional GRU \
+        about: "Multi30k German->English: a joint BPE vocabulary of 4000 pieces, 2-layer bidirectional GRU \
                 encoder 256 per direction, GRU 512 decoder, additive attention 256, embeddings 256, dropout 0.5, \
                 label smoothing 0.1, up to 20 epochs on two threads, beam 5 on test",
         base: None,
@@ -118,7 +118,7 @@ pub const PRESETS: &[Preset] = &[
             "--beam",
             "5",
             "--vocabulary",
-            "bpe:8000",
+            "bpe:4000",
             "--label-smoothing",
             "0.1",
             "--encoder-layers",
