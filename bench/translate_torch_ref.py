@@ -3,14 +3,14 @@
 shared/bench/torch_ref.py and bench/g2p_torch_ref.py.
 
 The model is ours, layer for layer (crates/encoder, crates/decoder, cli/src/presets.rs):
-German and English piece embeddings 256 (vocabularies 5 888 and 4 501: the pieces that the
-preset's BPE 8000 leaves on each side of Multi30k's training split); a bidirectional 2-layer
+German and English piece embeddings 256 (vocabularies 3 150 and 2 517: the pieces that the
+preset's BPE 4000 leaves on each side of Multi30k's training split, specials included); a bidirectional 2-layer
 GRU encoder (256 per direction, dropout 0.5 between the layers); the decoder's first state
 `tanh(W_b [h_fwd; h_bwd] + b)` from the top layer's final states; Bahdanau additive attention
 (size 256) asked with the previous state; a GRU decoder cell 512 fed
 `[dropout(embedding(y_{i-1})); c_i]`; logits from `dropout([s_i; c_i])`. Adam, lr 1e-3,
 cross-entropy with label smoothing 0.1 over every target position. Batch 128, source and
-target length 16, ids `src[k] = 7k mod 5888`, `tgt[k] = 5k mod 4501` over the row-major batch.
+target length 16, ids `src[k] = 7k mod 3150`, `tgt[k] = 5k mod 2517` over the row-major batch.
 
 Usage: python3 translate_torch_ref.py [--steps N] [--threads N]
 Prints one JSON line, with the field names of `cargo xtask bench`.
@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 from torch_step import run
 
-VS, VT, E, H, D, A, P, LS = 5888, 4501, 256, 256, 512, 256, 0.5, 0.1
+VS, VT, E, H, D, A, P, LS = 3150, 2517, 256, 256, 512, 256, 0.5, 0.1
 B, L = 128, 16
 
 

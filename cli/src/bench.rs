@@ -163,14 +163,14 @@ const G2P_STEP: PresetStep = PresetStep {
 };
 
 /// `translate_train_step`: the `multi30k-de-en` preset's model with the subword vocabularies
-/// its BPE 8000 learns on Multi30k (5 888 German and 4 501 English pieces seen in training),
-/// batch 128 of 16 pieces (a Multi30k sentence is 13–15 pieces long): the output layer and its
-/// softmax over 4 501 pieces are a large share of the step. `bench/translate_torch_ref.py` is
+/// its BPE 4000 learns on Multi30k (3 150 German and 2 517 English entries, specials included),
+/// batch 128 of 16 pieces (a Multi30k sentence is 14–16 pieces long): the output layer and its
+/// softmax over 2 517 pieces are a large share of the step. `bench/translate_torch_ref.py` is
 /// its PyTorch twin.
 const TRANSLATE_STEP: PresetStep = PresetStep {
     bench: "translate_train_step",
     preset: "multi30k-de-en",
-    vocab: (5_888, 4_501),
+    vocab: (3_150, 2_517),
     batch: 128,
     len: 16,
 };
