@@ -23,10 +23,7 @@ const EXPECTED: [(&str, &str); 4] = [
         "Ein Mädchen in einem Karateanzug bricht ein Brett mit einem Tritt.",
         "a girl in a karate suit is catching a board with a kick.",
     ),
-    (
-        "Ein Mann fährt mit dem Fahrrad.",
-        "a man is riding a bike.",
-    ),
+    ("Ein Mann fährt mit dem Fahrrad.", "a man is riding a bike."),
     (
         "Maria und Tomasz spielen Fußball im Park.",
         "marria and tomas playing soccer in the park.",
