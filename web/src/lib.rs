@@ -11,7 +11,7 @@
 use std::path::Path;
 
 use burn::prelude::Device;
-use inference::{DecodingOptions, InferenceError, Predictor, RunFiles, TaskKind};
+use inference::{DecodingOptions, InferenceError, InputError, Predictor, RunFiles};
 use wasm_bindgen::prelude::*;
 
 /// A run loaded for prediction.
@@ -116,51 +116,87 @@ impl Model {
         beam: usize,
         n_best: usize,
     ) -> Result<String, InferenceError> {
-        let decoding = DecodingOptions {
-            beam,
-            ..self.predictor.config.decoding.clone()
-        };
-        let mut out = self
-            .predictor
-            .predict_each(&[text.to_string()], &decoding, n_best)?;
-        Ok(match out.remove(0) {
-            Ok(prediction) => serde_json::to_string(&prediction).expect("predictions serialise"),
-            Err(e) => serde_json::json!({ "error": e.to_string() }).to_string(),
-        })
+        let mut out =
+            self.predictor
+                .predict_each(&[text.to_string()], &self.decoding(beam), n_best)?;
+        Ok(json_line(out.remove(0).map(|p| {
+            serde_json::to_string(&p).expect("predictions serialise")
+        })))
     }
 
     /// [`Model::predict_text`] with Rust's error type.
     ///
     /// # Errors
     ///
-    /// [`InferenceError::InvalidOption`] for a run that is not G2P; as
-    /// [`Predictor::predict_text`].
+    /// As [`Predictor::predict_text`] (a run that is not G2P among them).
     pub fn predict_text_line(&self, text: &str, beam: usize) -> Result<String, InferenceError> {
-        let task = self.predictor.config.task.kind;
-        if task != TaskKind::G2p {
-            return Err(InferenceError::invalid(
-                "running text",
-                "(given)",
-                format!(
-                    "reads text for a g2p run; this run's task is {}",
-                    task.name()
-                ),
-            ));
-        }
-        let decoding = DecodingOptions {
-            beam,
-            ..self.predictor.config.decoding.clone()
-        };
         let mut out = self
             .predictor
-            .predict_text(&[text.to_string()], &decoding)?;
-        Ok(match out.remove(0) {
-            Ok(prediction) => {
-                let mut json = serde_json::to_value(&prediction).expect("predictions serialise");
-                json["output"] = prediction.pronounced().into();
-                json.to_string()
-            }
-            Err(e) => serde_json::json!({ "error": e.to_string() }).to_string(),
+            .predict_text(&[text.to_string()], &self.decoding(beam))?;
+        Ok(json_line(out.remove(0).map(|p| {
+            let mut json = serde_json::to_value(&p).expect("predictions serialise");
+            json["output"] = p.pronounced().into();
+            json.to_string()
+        })))
+    }
+
+    /// The run's decoding options at beam width `beam`.
+    fn decoding(&self, beam: usize) -> DecodingOptions {
+        DecodingOptions {
+            beam,
+            ..self.predictor.config.decoding.clone()
+        }
+    }
+}
+
+/// One input's answer as the JSON line `predict --json` prints: the prediction, or
+/// `{"error": …}` for an input that cannot be predicted.
+fn json_line(result: Result<String, InputError>) -> String {
+    match result {
+        Ok(json) => json,
+        Err(e) => serde_json::json!({ "error": e.to_string() }).to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(run: &str) -> Model {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../models")
+            .join(run);
+        let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
+        let (config, source, target, model) = (
+            read("config.json"),
+            read("source_vocab.json"),
+            read("target_vocab.json"),
+            read("model.bpk"),
+        );
+        let tokenizer = std::fs::read(dir.join("tokenizer.json")).ok();
+        Model::load(RunFiles {
+            config: &config,
+            source_vocab: &source,
+            target_vocab: &target,
+            model: &model,
+            tokenizer: tokenizer.as_deref(),
+            manifest: None,
         })
+        .unwrap()
+    }
+
+    #[test]
+    fn running_text_is_read_by_g2p_runs_only() {
+        let line = load("g2p-cmudict")
+            .predict_text_line("Hello, world!", 1)
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(json["output"], "HH EH L OW | , | W ER L D | !"); // as `predict --running-text`
+        let refused = load("multi30k-de-en").predict_text_line("Hallo, Welt!", 1);
+        let message = refused.unwrap_err().to_string();
+        assert!(
+            message.contains("reads text for a g2p run; this run's task is translate"),
+            "{message}"
+        );
     }
 }

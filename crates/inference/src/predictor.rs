@@ -506,7 +506,7 @@ impl Predictor {
     ///
     /// # Errors
     ///
-    /// As [`Predictor::predict_each`].
+    /// As [`Predictor::predict_text_with`].
     pub fn predict_text(
         &self,
         lines: &[String],
@@ -525,13 +525,26 @@ impl Predictor {
     ///
     /// # Errors
     ///
-    /// As [`Predictor::predict_each_with`].
+    /// [`InferenceError::InvalidOption`] for a run that is not G2P; as
+    /// [`Predictor::predict_each_with`].
     pub fn predict_text_with<E: From<InferenceError>>(
         &self,
         lines: &[String],
         decoding: &DecodingOptions,
         decode: impl FnOnce(&[Vec<usize>]) -> std::result::Result<Vec<Vec<Hypothesis>>, E>,
     ) -> std::result::Result<Vec<std::result::Result<TextPrediction, InputError>>, E> {
+        let task = self.config.task.kind;
+        if task != TaskKind::G2p {
+            return Err(InferenceError::invalid(
+                "running text",
+                "(given)",
+                format!(
+                    "reads text for a g2p run; this run's task is {}",
+                    task.name()
+                ),
+            )
+            .into());
+        }
         let pieces: Vec<Vec<TextPiece>> = lines.iter().map(|l| split_running_text(l)).collect();
         let words: Vec<String> = pieces
             .iter()
