@@ -4,11 +4,12 @@ use attention_core::{Attention, AttentionConfig, AttentionMemory, ScoreKind};
 use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig};
 use burn::prelude::*;
 use encoder::{
-    CellKind, CellState, CellSteps, EncoderOutput, RecurrentCell, RecurrentCellConfig, run_cell,
+    CellKind, CellState, CellSteps, EncoderOutput, RecurrentCell, RecurrentCellConfig, TokenTable,
+    run_cell,
 };
 use fused_ops::{SequenceSteps, dropout, linear};
 
-use crate::{Combine, DecoderError, ProjectedContext};
+use crate::{Combine, DecoderError, ProjectedContext, TokenInput};
 
 /// Which decoder state asks the attention question, and where the context goes.
 #[derive(Config, Debug, Copy, PartialEq, Eq)]
@@ -189,6 +190,9 @@ pub struct SourceMemory {
     /// The context's share of the cell input, made per source position
     /// ([`Decoder::projected_source`]); `None`: the cell reads the context itself.
     pub projected_context: Option<ProjectedContext>,
+    /// The token's share of the cell input, looked up ([`Decoder::search_source`]); `None`:
+    /// each step embeds the previous tokens and projects them.
+    pub token_input: Option<TokenInput>,
 }
 
 impl SourceMemory {
@@ -200,8 +204,17 @@ impl SourceMemory {
             fixed_context: self.fixed_context.clone().map(|c| c.select(0, idx.clone())),
             lengths: indices.iter().map(|&i| self.lengths[i]).collect(),
             projected_context: self.projected_context.as_ref().map(|p| p.select(indices)),
+            token_input: self.token_input.clone(),
         }
     }
+}
+
+/// The previous tokens as a step reads them.
+enum Token<'a> {
+    /// Embedded: `[batch, emb]`.
+    Embedded(Tensor<2>),
+    /// Token ids `[batch]`, whose share of the cell input is looked up.
+    Looked(&'a TokenInput, Tensor<1, Int>),
 }
 
 /// A 1-D index tensor of row numbers.
@@ -287,6 +300,7 @@ impl Decoder {
             attention,
             lengths: encoded.lengths.clone(),
             projected_context: None,
+            token_input: None,
         }
     }
 
@@ -301,6 +315,23 @@ impl Decoder {
                 self.config.embedding_size,
                 encoded.states.clone(),
             ));
+        }
+        source
+    }
+
+    /// What a search steps with: [`source`](Self::source), or with `project_context`
+    /// [`projected_source`](Self::projected_source), and the cell input's token share looked up
+    /// ([`TokenInput`]) when the batch has more `rows × source positions` than the target
+    /// vocabulary has entries (and no autodiff).
+    pub fn search_source(&self, encoded: &EncoderOutput, project_context: bool) -> SourceMemory {
+        let mut source = match project_context {
+            true => self.projected_source(encoded),
+            false => self.source(encoded),
+        };
+        let [batch, src_len, _] = encoded.states.dims();
+        let [vocab, _] = self.embedding.weight.dims();
+        if TokenTable::pays(vocab, batch * src_len, &encoded.states.device()) {
+            source.token_input = Some(TokenInput::new(&self.cell, &self.embedding));
         }
         source
     }
@@ -356,26 +387,38 @@ impl Decoder {
     fn advance(
         &self,
         cell: &CellSteps<'_>,
-        embedded: Tensor<2>,
+        token: Token<'_>,
         state: DecoderState,
         source: &SourceMemory,
     ) -> (Tensor<2>, Option<Tensor<2>>, DecoderState) {
         let (cell_state, context, weights) = match self.config.ordering {
             QueryOrdering::Bahdanau => {
                 let (context, weights) = self.attend(source, state.cell.hidden.clone());
-                let projected = match (&source.projected_context, &weights) {
-                    (Some(projected), Some(w)) => projected.cell_input(embedded, w.clone()),
-                    _ => cell.project_input(Tensor::cat(vec![embedded, context.clone()], 1)), // [batch, emb + enc] in
+                let projected = match (token, &source.projected_context, &weights) {
+                    (token, Some(projected), Some(w)) => {
+                        let share = match token {
+                            Token::Embedded(embedded) => projected.token_share(embedded),
+                            Token::Looked(input, ids) => input.token_share(ids),
+                        };
+                        share + projected.context_share(w.clone())
+                    }
+                    (Token::Embedded(embedded), ..) => {
+                        cell.project_input(Tensor::cat(vec![embedded, context.clone()], 1)) // [batch, emb + enc] in
+                    }
+                    (Token::Looked(input, ids), ..) => input.cell_input(ids, Some(context.clone())),
                 };
                 let next = cell.step(projected, state.cell);
                 (next, context, weights)
             }
             QueryOrdering::Luong => {
-                let input = match state.feed {
-                    Some(feed) => Tensor::cat(vec![embedded, feed], 1), // [batch, emb + combined]
-                    None => embedded,
+                let projected = match (token, state.feed) {
+                    (Token::Embedded(embedded), Some(feed)) => {
+                        cell.project_input(Tensor::cat(vec![embedded, feed], 1)) // [batch, emb + combined]
+                    }
+                    (Token::Embedded(embedded), None) => cell.project_input(embedded),
+                    (Token::Looked(input, ids), feed) => input.cell_input(ids, feed),
                 };
-                let next = cell.step(cell.project_input(input), state.cell);
+                let next = cell.step(projected, state.cell);
                 let (context, weights) = self.attend(source, next.hidden.clone());
                 (next, context, weights)
             }
@@ -400,11 +443,15 @@ impl Decoder {
         state: DecoderState,
         source: &SourceMemory,
     ) -> DecoderStep {
-        let embedded = self
-            .embedding
-            .forward(previous.unsqueeze_dim(1))
-            .squeeze_dim::<2>(1); // [batch, emb]
-        let (combined, weights, state) = self.advance(&self.cell.steps(), embedded, state, source);
+        let token = match &source.token_input {
+            Some(input) => Token::Looked(input, previous),
+            None => Token::Embedded(
+                self.embedding
+                    .forward(previous.unsqueeze_dim(1))
+                    .squeeze_dim::<2>(1), // [batch, emb]
+            ),
+        };
+        let (combined, weights, state) = self.advance(&self.cell.steps(), token, state, source);
         DecoderStep {
             logits: linear(&self.output, combined), // [batch, vocab]
             state,
@@ -450,7 +497,8 @@ impl Decoder {
                 let steps = SequenceSteps::new(embedded);
                 let cell = self.cell.steps();
                 for t in 0..tgt_len {
-                    let (o, w, next) = self.advance(&cell, steps.get(t), state, &source);
+                    let token = Token::Embedded(steps.get(t));
+                    let (o, w, next) = self.advance(&cell, token, state, &source);
                     combined.push(o);
                     weights.extend(w);
                     state = next;

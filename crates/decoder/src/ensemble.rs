@@ -167,10 +167,7 @@ impl<'a> Steps<'a> {
     /// With no parts.
     pub(crate) fn new(parts: &[(&'a Decoder, &EncoderOutput)], project_context: bool) -> Self {
         let (_, first) = parts.first().expect("a search needs at least one model");
-        let source = |(d, e): &(&Decoder, &EncoderOutput)| match project_context {
-            true => d.projected_source(e),
-            false => d.source(e),
-        };
+        let source = |(d, e): &(&Decoder, &EncoderOutput)| d.search_source(e, project_context);
         Self {
             decoders: parts.iter().map(|(d, _)| *d).collect(),
             sources: parts.iter().map(source).collect(),

@@ -50,6 +50,7 @@ mod greedy;
 mod hypothesis;
 mod model;
 mod projected_context;
+mod token_input;
 
 pub use beam::beam_search;
 pub use combine::Combine;
@@ -63,3 +64,4 @@ pub use greedy::greedy;
 pub use hypothesis::{BeamOptions, Hypothesis, MaxLength, SearchOptions};
 pub use model::{Seq2Seq, Seq2SeqConfig};
 pub use projected_context::ProjectedContext;
+pub use token_input::TokenInput;

@@ -72,12 +72,18 @@ impl ProjectedContext {
         }
     }
 
-    /// The cell's projected input `W_x [y; c] + b_x` from the embedded tokens `[rows, emb]`
-    /// and the attention weights `[rows, src_len]` (zero on padding).
+    /// The token's share of the cell input, `W_y y + b_x`, from the embedded tokens
+    /// `[rows, emb]`.
+    pub fn token_share(&self, embedded: Tensor<2>) -> Tensor<2> {
+        linear(&self.token, embedded)
+    }
+
+    /// The context's share of the cell input, `W_c c = Σ_j α_ij (W_c h_j)`, from the attention
+    /// weights `[rows, src_len]` (zero on padding): `[rows, gates · hidden]`.
     ///
     /// Each sentence's rows are laid out in `width` slots (the most rows a sentence has), so
     /// one batched product `[held, width, src_len] × [held, src_len, gates]` serves every row.
-    pub fn cell_input(&self, embedded: Tensor<2>, weights: Tensor<2>) -> Tensor<2> {
+    pub fn context_share(&self, weights: Tensor<2>) -> Tensor<2> {
         let [rows, src_len] = weights.dims();
         let [held, _, gates] = self.values.dims();
         let device = weights.device();
@@ -105,10 +111,9 @@ impl ProjectedContext {
         let padded = Tensor::cat(vec![weights, Tensor::zeros([1, src_len], &device)], 0)
             .select(0, index_tensor(&row_of_slot, &device))
             .reshape([held, width, src_len]);
-        let context = padded
+        padded
             .matmul(self.values.clone()) // [held, width, gates]
             .reshape([held * width, gates])
-            .select(0, index_tensor(&slot_of_row, &device)); // [rows, gates]
-        linear(&self.token, embedded) + context
+            .select(0, index_tensor(&slot_of_row, &device)) // [rows, gates]
     }
 }

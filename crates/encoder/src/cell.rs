@@ -11,9 +11,11 @@
 //! the step, and a loop's form of the cell ([`CellSteps`]) whose projections' weight gradients
 //! are one product per loop.
 
-use burn::nn::{Linear, LinearConfig};
+use burn::nn::{Embedding, Linear, LinearConfig};
 use burn::prelude::*;
 use fused_ops::{StepLinear, gru_update, linear, lstm_update};
+
+use crate::TokenTable;
 
 /// Which recurrent cell: GRU (Cho et al. 2014) or LSTM (Hochreiter & Schmidhuber 1997).
 #[derive(Config, Debug, Copy, PartialEq, Eq)]
@@ -172,6 +174,12 @@ impl RecurrentCell {
         linear(&self.gates().input, inputs)
     }
 
+    /// The input projection of every entry of `embedding` (whose size must be the cell's input
+    /// size): what a cell reading embedded tokens can look up instead of projecting.
+    pub fn token_table(&self, embedding: &Embedding) -> TokenTable {
+        TokenTable::new(embedding, &self.gates().input)
+    }
+
     /// The input projection cut in two along the input, at `at`: for `x = [a; b]`,
     /// `W_x x + b_x = (W_a a + b_x) + W_b b`. Returns `(W_a with b_x, W_b without a bias)`, so
     /// that a caller can move the `b` share of a product elsewhere (a decoder projects its
@@ -253,6 +261,11 @@ pub struct CellSteps<'a> {
 }
 
 impl CellSteps<'_> {
+    /// Size of the state `h`.
+    pub fn hidden_size(&self) -> usize {
+        self.cell.hidden_size()
+    }
+
     /// `W_x x_t + b_x` for one step: `[batch, input_size]` → `[batch, gates · hidden]`.
     pub fn project_input(&self, input: Tensor<2>) -> Tensor<2> {
         self.input.forward(input)

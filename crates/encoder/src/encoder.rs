@@ -5,7 +5,10 @@ use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig};
 use burn::prelude::*;
 use fused_ops::dropout;
 
-use crate::{CellKind, CellState, EncoderError, RecurrentCell, RecurrentCellConfig, run_cell};
+use crate::{
+    CellKind, CellState, EncoderError, RecurrentCell, RecurrentCellConfig, TokenTable, run_cell,
+    run_projected_cell,
+};
 
 /// Configuration of an [`Encoder`].
 #[derive(Config, Debug)]
@@ -94,24 +97,41 @@ pub struct EncoderLayer {
     pub backward: Option<RecurrentCell>,
 }
 
+/// What a layer reads: the layer below's states, or (the first layer, when decoding) tokens
+/// whose projected embeddings each cell looks up in its [`TokenTable`].
+#[allow(clippy::large_enum_variant)] // one value per forward pass, never stored in bulk
+enum LayerInput<'a> {
+    /// `[batch, len, in]`.
+    States(Tensor<3>),
+    /// `[batch, len]` token ids, and the embedding they index.
+    Tokens(&'a Tensor<2, Int>, &'a Embedding),
+}
+
 impl EncoderLayer {
-    /// `[batch, len, in]` → states `[batch, len, dirs · hidden]` and the final state (both
-    /// directions' finals concatenated, `[batch, dirs · hidden]`).
-    fn forward(&self, inputs: Tensor<3>, pad_mask: &Tensor<2, Bool>) -> (Tensor<3>, CellState) {
-        let [batch, _, _] = inputs.dims();
-        let device = inputs.device();
-        let zero = |cell: &RecurrentCell| cell.zero_state(batch, &device);
-        let (fwd, fwd_final) = run_cell(
-            &self.forward,
-            inputs.clone(),
-            Some(pad_mask),
-            false,
-            zero(&self.forward),
-        );
+    /// Inputs → states `[batch, len, dirs · hidden]` and the final state (both directions'
+    /// finals concatenated, `[batch, dirs · hidden]`).
+    fn forward(
+        &self,
+        input: &LayerInput<'_>,
+        pad_mask: &Tensor<2, Bool>,
+    ) -> (Tensor<3>, CellState) {
+        let [batch, _] = pad_mask.dims();
+        let device = pad_mask.device();
+        let run = |cell: &RecurrentCell, reverse: bool| {
+            let zero = cell.zero_state(batch, &device);
+            match input {
+                LayerInput::States(x) => run_cell(cell, x.clone(), Some(pad_mask), reverse, zero),
+                LayerInput::Tokens(tokens, embedding) => {
+                    let steps = cell.token_table(embedding).steps(tokens);
+                    run_projected_cell(cell, steps, Some(pad_mask), reverse, zero)
+                }
+            }
+        };
+        let (fwd, fwd_final) = run(&self.forward, false);
         let Some(backward) = &self.backward else {
             return (fwd, fwd_final);
         };
-        let (bwd, bwd_final) = run_cell(backward, inputs, Some(pad_mask), true, zero(backward));
+        let (bwd, bwd_final) = run(backward, true);
         let final_state = CellState {
             hidden: Tensor::cat(vec![fwd_final.hidden, bwd_final.hidden], 1),
             cell: fwd_final
@@ -178,20 +198,23 @@ impl Encoder {
             }
             .into());
         }
-        let pad_mask = pad_mask_from_lengths(lengths, src_len, &tokens.device())?;
-        let mut states = dropout(&self.embedding_dropout, self.embedding.forward(tokens)); // [batch, src_len, embedding]
-        let mut final_state = None;
-        for (i, layer) in self.layers.iter().enumerate() {
-            if i > 0 {
-                states = dropout(&self.dropout, states);
-            }
-            let (out, last) = layer.forward(states, &pad_mask);
-            states = out; // [batch, src_len, output_size]
-            final_state = Some(last);
+        let device = tokens.device();
+        let pad_mask = pad_mask_from_lengths(lengths, src_len, &device)?;
+        let [vocab, _] = self.embedding.weight.dims();
+        let mut input = if TokenTable::pays(vocab, batch * src_len, &device) {
+            LayerInput::Tokens(&tokens, &self.embedding)
+        } else {
+            let embedded = self.embedding.forward(tokens.clone()); // [batch, src_len, embedding]
+            LayerInput::States(dropout(&self.embedding_dropout, embedded))
+        };
+        let (mut states, mut final_state) = self.layers[0].forward(&input, &pad_mask);
+        for layer in &self.layers[1..] {
+            input = LayerInput::States(dropout(&self.dropout, states));
+            (states, final_state) = layer.forward(&input, &pad_mask); // [batch, src_len, output_size]
         }
         Ok(EncoderOutput {
             states,
-            final_state: final_state.expect("an encoder has at least one layer"),
+            final_state,
             pad_mask,
             lengths: lengths.to_vec(),
         })

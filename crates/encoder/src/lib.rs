@@ -5,7 +5,10 @@
 //!   LSTM ([`CellKind`]), optionally bidirectional, returning an [`EncoderOutput`]: all states,
 //!   the final state at each row's true length, and the padding mask.
 //! - [`RecurrentCell`] ([`RecurrentCellConfig`]): GRU and LSTM cells with fused gates, shared
-//!   with the `decoder` crate; [`run_cell`] runs one over a padded batch in either direction.
+//!   with the `decoder` crate; [`run_cell`] runs one over a padded batch in either direction
+//!   ([`run_projected_cell`] on inputs already projected).
+//! - [`TokenTable`]: a cell's input projection of every token's embedding, made once, so that
+//!   decoding looks rows up instead of projecting each position.
 //!
 //! Padding never leaks: a padded step leaves the state as it was, so the forward final state is
 //! the one at the true last token and the backward direction starts there.
@@ -36,8 +39,10 @@ mod cell;
 mod encoder;
 mod error;
 mod rnn;
+mod token_table;
 
 pub use cell::{CellKind, CellState, CellSteps, FusedGates, RecurrentCell, RecurrentCellConfig};
 pub use encoder::{Encoder, EncoderConfig, EncoderLayer, EncoderOutput};
 pub use error::EncoderError;
-pub use rnn::run_cell;
+pub use rnn::{run_cell, run_projected_cell};
+pub use token_table::TokenTable;

@@ -3,7 +3,7 @@
 use burn::prelude::*;
 use fused_ops::SequenceSteps;
 
-use crate::{CellState, RecurrentCell};
+use crate::{CellState, CellSteps, RecurrentCell};
 
 /// Runs `cell` over every step of `inputs`, forward or backward in time, leaving each row's
 /// state untouched at its padded steps.
@@ -25,11 +25,64 @@ pub fn run_cell(
     initial: CellState,
 ) -> (Tensor<3>, CellState) {
     let [batch, len, _] = inputs.dims();
-    let hidden_size = cell.hidden_size();
     // Projected step by step (slicing one all-steps projection costs more in the backward pass);
     // `steps` makes each projection's weight gradient one product for the whole loop.
-    let cell = cell.steps();
+    let steps = cell.steps();
     let steps_in = SequenceSteps::new(inputs); // len × [batch, input_size]
+    let shape = Shape {
+        batch,
+        len,
+        reverse,
+    };
+    run_loop(&steps, shape, pad_mask, initial, |t| {
+        steps.project_input(steps_in.get(t)) // [batch, gates · hidden]
+    })
+}
+
+/// [`run_cell`] on inputs already projected: `projected[t]` is step `t`'s `W_x x_t + b_x`,
+/// `[batch, gates · hidden]` (e.g. rows of a [`crate::TokenTable`]).
+///
+/// # Panics
+///
+/// If `projected` is empty.
+pub fn run_projected_cell(
+    cell: &RecurrentCell,
+    projected: Vec<Tensor<2>>,
+    pad_mask: Option<&Tensor<2, Bool>>,
+    reverse: bool,
+    initial: CellState,
+) -> (Tensor<3>, CellState) {
+    let [batch, _] = projected[0].dims();
+    let shape = Shape {
+        batch,
+        len: projected.len(),
+        reverse,
+    };
+    run_loop(&cell.steps(), shape, pad_mask, initial, |t| {
+        projected[t].clone()
+    })
+}
+
+/// The batch's rows and steps, and the direction of a loop.
+struct Shape {
+    batch: usize,
+    len: usize,
+    reverse: bool,
+}
+
+/// The loop of [`run_cell`]: step `t` reads `input(t)`, already projected.
+fn run_loop(
+    cell: &CellSteps<'_>,
+    Shape {
+        batch,
+        len,
+        reverse,
+    }: Shape,
+    pad_mask: Option<&Tensor<2, Bool>>,
+    initial: CellState,
+    input: impl Fn(usize) -> Tensor<2>,
+) -> (Tensor<3>, CellState) {
+    let hidden_size = cell.hidden_size();
     // Per step, `true` where the row is padded, widened to the state's shape.
     let pads: Option<Vec<Tensor<2, Bool>>> = pad_mask.map(|mask| {
         mask.clone()
@@ -47,8 +100,7 @@ pub fn run_cell(
         Box::new(0..len)
     };
     for t in steps {
-        let x = cell.project_input(steps_in.get(t)); // [batch, gates · hidden]
-        let next = cell.step(x, state.clone());
+        let next = cell.step(input(t), state.clone());
         state = match &pads {
             Some(pads) => next.keep_where(&pads[t], state),
             None => next,

@@ -4,6 +4,7 @@ use burn::prelude::*;
 use burn::tensor::TensorData;
 use encoder::{
     CellKind, CellState, EncoderConfig, EncoderError, RecurrentCell, RecurrentCellConfig,
+    TokenTable,
 };
 
 fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
@@ -226,6 +227,59 @@ fn padding_never_leaks_into_real_positions() {
                 if bidirectional {
                     // The backward direction ends at the first token.
                     assert_eq!(&batch_final[d + h..2 * d], &row[h..d], "{what}");
+                }
+            }
+        }
+    }
+}
+
+/// When decoding a batch with more positions than the vocabulary has entries, the first layer
+/// looks its projected inputs up in a [`TokenTable`]; the states are those of the direct
+/// projection (each row encoded alone, too few positions for a table), every variant.
+#[test]
+fn token_tables_give_the_direct_projection_states() {
+    let device = Device::flex();
+    let rows: [&[i64]; 4] = [&[3, 7, 1, 5], &[2, 4, 6, 8], &[11, 9, 10, 0], &[4, 4]];
+    let lengths = [4, 4, 4, 2];
+    let vocab = 12;
+    // The batch looks up (4 × 4 positions ≥ 12 entries); a row alone projects (4 < 12).
+    assert!(TokenTable::pays(vocab, rows.len() * 4, &device));
+    assert!(!TokenTable::pays(vocab, 4, &device));
+    assert!(!TokenTable::pays(vocab, 16, &device.clone().autodiff()));
+    for cell in [CellKind::Gru, CellKind::Lstm] {
+        for (bidirectional, num_layers) in [(false, 1), (true, 2)] {
+            let encoder = EncoderConfig::new(vocab, 5, 6)
+                .with_cell(cell)
+                .with_bidirectional(bidirectional)
+                .with_num_layers(num_layers)
+                .init(&device)
+                .unwrap();
+            let what = format!("{cell:?} bi={bidirectional} layers={num_layers}");
+            let padded: Vec<i64> = rows
+                .iter()
+                .flat_map(|r| r.iter().copied().chain(std::iter::repeat(0)).take(4))
+                .collect();
+            let batch = encoder
+                .forward(
+                    Tensor::from_data(TensorData::new(padded, [rows.len(), 4]), &device),
+                    &lengths,
+                )
+                .unwrap();
+            let d = encoder.output_size();
+            let (states, finals) = (values(batch.states), values(batch.final_state.hidden));
+            for (k, row) in rows.iter().enumerate() {
+                let len = lengths[k];
+                let ids = TensorData::new(row[..len].to_vec(), [1, len]);
+                let alone = encoder
+                    .forward(Tensor::from_data(ids, &device), &[len])
+                    .unwrap();
+                let batch_row = &states[k * 4 * d..(k * 4 + len) * d];
+                for (a, b) in values(alone.states).iter().zip(batch_row) {
+                    assert!((a - b).abs() <= 1e-5, "{what}, row {k}: state {a} vs {b}");
+                }
+                let batch_final = &finals[k * d..(k + 1) * d];
+                for (a, b) in values(alone.final_state.hidden).iter().zip(batch_final) {
+                    assert!((a - b).abs() <= 1e-5, "{what}, row {k}: final {a} vs {b}");
                 }
             }
         }

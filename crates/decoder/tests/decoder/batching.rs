@@ -222,9 +222,10 @@ fn teacher_forcing_equals_decoding_step_by_step() {
     }
 }
 
-/// Beam search's source ([`Decoder::projected_source`]) steps as the plain one does, through
-/// row selections that repeat, reorder and drop sentences (the last leaves fewer than half of
-/// them, so the projected states are compacted).
+/// Beam search's source ([`Decoder::projected_source`]) and the sources searches step with
+/// ([`Decoder::search_source`], whose token shares of the cell input are looked up) step as
+/// the plain one does, through row selections that repeat, reorder and drop sentences (the last
+/// leaves fewer than half of them, so the projected states are compacted).
 #[test]
 fn projected_source_steps_as_the_plain_source() {
     let device = Device::flex();
@@ -244,8 +245,19 @@ fn projected_source_steps_as_the_plain_source() {
             .forward(batch.source.clone(), &batch.lengths)
             .unwrap();
         let mut plain = model.decoder.source(&encoded);
-        let mut projected = model.decoder.projected_source(&encoded);
+        let mut others = [
+            model.decoder.projected_source(&encoded),
+            model.decoder.search_source(&encoded, false),
+            model.decoder.search_source(&encoded, true),
+        ];
+        // 4 sentences × 5 positions ≥ the 9 target tokens: the searches' sources look up.
+        assert!(
+            others[1..].iter().all(|s| s.token_input.is_some()),
+            "{name}"
+        );
         let mut states = [
+            model.decoder.initial_state(&encoded),
+            model.decoder.initial_state(&encoded),
             model.decoder.initial_state(&encoded),
             model.decoder.initial_state(&encoded),
         ];
@@ -256,18 +268,26 @@ fn projected_source_steps_as_the_plain_source() {
         {
             if let Some(rows) = rows {
                 plain = plain.select(rows, &device);
-                projected = projected.select(rows, &device);
+                others = others.map(|s| s.select(rows, &device));
                 states = states.map(|s| s.select(rows, &device));
                 previous = rows.iter().map(|&r| previous[r]).collect();
             }
-            let [a, b] = states;
+            let [a, rest @ ..] = states;
             let tokens = ints(&[previous.clone()], previous.len(), &device).squeeze_dim::<1>(0);
             let x = model.decoder.step(tokens.clone(), a, &plain);
-            let y = model.decoder.step(tokens, b, &projected);
-            for (u, v) in values(x.logits).iter().zip(&values(y.logits)) {
-                assert!((u - v).abs() <= 1e-5, "{name}, step {t}: logits {u} vs {v}");
+            let expected = values(x.logits);
+            let mut next = vec![x.state];
+            for (k, (state, source)) in rest.into_iter().zip(&others).enumerate() {
+                let y = model.decoder.step(tokens.clone(), state, source);
+                for (u, v) in expected.iter().zip(&values(y.logits)) {
+                    assert!(
+                        (u - v).abs() <= 1e-5,
+                        "{name}, source {k}, step {t}: logits {u} vs {v}"
+                    );
+                }
+                next.push(y.state);
             }
-            states = [x.state, y.state];
+            states = next.try_into().expect("four states");
             previous = previous.iter().map(|p| (p + 3) % VOCAB).collect();
         }
     }
