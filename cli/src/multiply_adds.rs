@@ -15,6 +15,12 @@ pub struct ModelShape<'a> {
     pub model: &'a ModelOptions,
     /// Target vocabulary size (the output layer's width).
     pub target_vocab: usize,
+    /// Decoding looks up the cell inputs' token shares (`encoder::TokenTable`, made once per
+    /// batch when it has more positions than the vocabulary has entries, as a G2P batch does):
+    /// the first encoder layer's and the decoder cell's products with the embeddings are not
+    /// made per token. The tables themselves (vocabulary × embedding × gates, once per batch
+    /// of 80 words: under 1 % for a G2P model) are left out.
+    pub token_tables: bool,
 }
 
 impl ModelShape<'_> {
@@ -35,7 +41,7 @@ impl ModelShape<'_> {
     pub fn encoder(&self, letters: usize) -> usize {
         let m = self.model;
         let directions = if m.bidirectional { 2 } else { 1 };
-        let mut input = m.embedding;
+        let mut input = if self.token_tables { 0 } else { m.embedding };
         let mut total = 0;
         for _ in 0..m.encoder_layers {
             total +=
@@ -62,7 +68,8 @@ impl ModelShape<'_> {
             Combine::Concat => m.decoder_hidden + enc,
             Combine::Add => m.decoder_hidden,
         };
-        let cell_input = m.embedding
+        let token = if self.token_tables { 0 } else { m.embedding };
+        let cell_input = token
             + match (m.ordering, m.input_feeding) {
                 (QueryOrdering::Bahdanau, _) => enc,
                 (QueryOrdering::Luong, true) => combined,
@@ -104,6 +111,7 @@ mod tests {
         let shape = ModelShape {
             model: &config.model,
             target_vocab: 42,
+            token_tables: false,
         };
         // Two bidirectional LSTM layers of 256: 2·2·4·256·(64+256) + 2·2·4·256·(512+256) per
         // letter; additive keys 512·128 per letter; a bridge 512·256 once.
@@ -114,5 +122,15 @@ mod tests {
         let step = 4 * 256 * (64 + 512 + 256) + 256 * 128 + 8 * 128 + 8 * 512 + 768 * 42;
         assert_eq!(shape.decoder_step(8), step);
         assert_eq!(shape.greedy(8, 6), shape.encoder(8) + 7 * step);
+        // Looked up, the embeddings' products (64 wide) leave the first layer and the cell.
+        let looked_up = ModelShape {
+            token_tables: true,
+            ..shape
+        };
+        assert_eq!(
+            looked_up.encoder(8),
+            shape.encoder(8) - 8 * 2 * 4 * 256 * 64
+        );
+        assert_eq!(looked_up.decoder_step(8), step - 4 * 256 * 64);
     }
 }
