@@ -3,7 +3,7 @@
 use burn::prelude::*;
 use burn::tensor::TensorData;
 use encoder::{
-    CellKind, CellState, EncoderConfig, EncoderError, RecurrentCell, RecurrentCellConfig,
+    CellKind, CellState, Encoder, EncoderConfig, EncoderError, RecurrentCell, RecurrentCellConfig,
     TokenTable,
 };
 
@@ -181,6 +181,26 @@ fn flex_kernels_give_the_composed_ops_gradients() {
     }
 }
 
+/// An encoder of `vocab` tokens (embedding 5, hidden 6) of the variant, and its name.
+fn variant(
+    vocab: usize,
+    cell: CellKind,
+    bidirectional: bool,
+    num_layers: usize,
+    device: &Device,
+) -> (Encoder, String) {
+    let encoder = EncoderConfig::new(vocab, 5, 6)
+        .with_cell(cell)
+        .with_bidirectional(bidirectional)
+        .with_num_layers(num_layers)
+        .init(device)
+        .unwrap();
+    (
+        encoder,
+        format!("{cell:?} bi={bidirectional} layers={num_layers}"),
+    )
+}
+
 /// Every encoder variant: a sentence encoded alone and inside a padded batch (with junk ids in
 /// the padding) gives the same states at its real positions and the same final state.
 #[test]
@@ -189,13 +209,7 @@ fn padding_never_leaks_into_real_positions() {
     for cell in [CellKind::Gru, CellKind::Lstm] {
         for bidirectional in [false, true] {
             for num_layers in [1, 2] {
-                let encoder = EncoderConfig::new(12, 5, 6)
-                    .with_cell(cell)
-                    .with_bidirectional(bidirectional)
-                    .with_num_layers(num_layers)
-                    .init(&device)
-                    .unwrap();
-                let what = format!("{cell:?} bi={bidirectional} layers={num_layers}");
+                let (encoder, what) = variant(12, cell, bidirectional, num_layers, &device);
                 let alone = encoder
                     .forward(Tensor::from_ints([[3, 7, 1]], &device), &[3])
                     .unwrap();
@@ -248,13 +262,7 @@ fn token_tables_give_the_direct_projection_states() {
     assert!(!TokenTable::pays(vocab, 16, &device.clone().autodiff()));
     for cell in [CellKind::Gru, CellKind::Lstm] {
         for (bidirectional, num_layers) in [(false, 1), (true, 2)] {
-            let encoder = EncoderConfig::new(vocab, 5, 6)
-                .with_cell(cell)
-                .with_bidirectional(bidirectional)
-                .with_num_layers(num_layers)
-                .init(&device)
-                .unwrap();
-            let what = format!("{cell:?} bi={bidirectional} layers={num_layers}");
+            let (encoder, what) = variant(vocab, cell, bidirectional, num_layers, &device);
             let padded: Vec<i64> = rows
                 .iter()
                 .flat_map(|r| r.iter().copied().chain(std::iter::repeat(0)).take(4))
